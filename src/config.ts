@@ -1,0 +1,385 @@
+/**
+ * Configuration from the environment (and `.env`), validated once at start-up.
+ * Every bad value is reported with the variable's name, the value seen, and how to fix it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as dotenv from 'dotenv';
+import { z } from 'zod';
+import { msToNumber } from '@temporalio/common/lib/time';
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const hostPort = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+function duration(name: string, fallback: string, opts: { allowZero?: boolean } = {}) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((raw, ctx) => {
+      let ms: number;
+      try {
+        ms = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : msToNumber(raw.trim() as never);
+      } catch {
+        ms = Number.NaN;
+      }
+      if (!Number.isFinite(ms) || ms < 0 || (!opts.allowZero && ms === 0)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name}=${JSON.stringify(raw)} is not a duration; use a number of milliseconds or a value like "30s", "5m", "4h"`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+function optionalDuration(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      let ms: number;
+      try {
+        ms = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : msToNumber(raw.trim() as never);
+      } catch {
+        ms = Number.NaN;
+      }
+      if (!Number.isFinite(ms) || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not a duration; use e.g. "30m" or leave it unset` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+function bool(name: string, fallback: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const v = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not a boolean; use true or false` });
+      return z.NEVER;
+    });
+}
+
+function int(name: string, fallback: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const n = Number(raw.trim());
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+function optionalPort(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const n = Number(raw.trim());
+      if (!Number.isInteger(n) || n < 1 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not a TCP port (1-65535)` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+function sidList(name: string, prefix: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return [] as string[];
+      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = items.filter((s) => !new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(s));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} has ${bad.map((b) => JSON.stringify(b)).join(', ')}: each entry must be a ${prefix}… SID (${prefix} + 32 hex digits), comma-separated` });
+        return z.NEVER;
+      }
+      return items;
+    });
+}
+
+function optionalUrl(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      try {
+        const u = new URL(raw.trim());
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+        return raw.trim().replace(/\/+$/, '');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not an http(s) URL, e.g. https://unstick.example.com` });
+        return z.NEVER;
+      }
+    });
+}
+
+const schema = z.object({
+  TEMPORAL_ADDRESS: z
+    .string()
+    .default('localhost:7233')
+    .refine((v) => hostPort.test(v) && Number(v.split(':').pop()) <= 65535, {
+      message: 'must be host:port, e.g. localhost:7233 or my-ns.a1b2c.tmprl.cloud:7233',
+    }),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('unstick'),
+  TEMPORAL_TLS: bool('TEMPORAL_TLS', false),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_DEV_PORT: optionalPort('TEMPORAL_DEV_PORT'),
+  TEMPORAL_UI_PORT: optionalPort('TEMPORAL_UI_PORT'),
+  UNSTICK_DATA_DIR: z.string().default('.unstick'),
+  UNSTICK_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  TWILIO_ACCOUNT_SID: z.string().optional().refine((v) => v === undefined || v === '' || /^AC[0-9a-fA-F]{32}$/.test(v), {
+    message: 'must be your Account SID: AC followed by 32 hex digits (Twilio Console > Account Info)',
+  }),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_API_KEY: z.string().optional().refine((v) => v === undefined || v === '' || /^SK[0-9a-fA-F]{32}$/.test(v), {
+    message: 'must be an API Key SID: SK followed by 32 hex digits',
+  }),
+  TWILIO_API_SECRET: z.string().optional(),
+  /** When set, the twilio SDK is aimed at this base URL (the emulator) instead of *.twilio.com. */
+  TWILIO_API_BASE_URL: optionalUrl('TWILIO_API_BASE_URL'),
+  TWILIO_MAX_IN_FLIGHT: int('TWILIO_MAX_IN_FLIGHT', 20, 1, 1000),
+  TWILIO_REQUEST_TIMEOUT: duration('TWILIO_REQUEST_TIMEOUT', '15s'),
+  TWILIO_WORKSPACE_SIDS: sidList('TWILIO_WORKSPACE_SIDS', 'WS'),
+  TWILIO_FLOW_SIDS: sidList('TWILIO_FLOW_SIDS', 'FW'),
+
+  UNSTICK_DRY_RUN: bool('UNSTICK_DRY_RUN', false),
+  UNSTICK_GRACE_PERIOD: duration('UNSTICK_GRACE_PERIOD', '2m', { allowZero: true }),
+  UNSTICK_MAX_AGE: duration('UNSTICK_MAX_AGE', '4h'),
+  UNSTICK_POLL_INITIAL: duration('UNSTICK_POLL_INITIAL', '30s'),
+  UNSTICK_POLL_MAX: duration('UNSTICK_POLL_MAX', '5m'),
+  UNSTICK_WRAP_LIMIT: optionalDuration('UNSTICK_WRAP_LIMIT'),
+  UNSTICK_TASK_REASON: z.string().min(1).default('unstick: closed stuck voice Task after the call ended'),
+  UNSTICK_DISCOVERY_RPS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return 2.5;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n <= 0 || n > 3) {
+        ctx.addIssue({ code: 'custom', message: `UNSTICK_DISCOVERY_RPS=${JSON.stringify(raw)} must be a number above 0 and at most 3 (Twilio's EvaluateTaskAttributes limit)` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+
+  UNSTICK_SWEEP_INTERVAL: duration('UNSTICK_SWEEP_INTERVAL', '15m'),
+  UNSTICK_SWEEP_CRON: z.string().optional(),
+  UNSTICK_SWEEP_CATCHUP: duration('UNSTICK_SWEEP_CATCHUP', '1h'),
+  UNSTICK_SWEEP_MAX_ACTIONS: int('UNSTICK_SWEEP_MAX_ACTIONS', 500, 0, 1_000_000),
+  UNSTICK_SWEEP_CONCURRENCY: int('UNSTICK_SWEEP_CONCURRENCY', 40, 1, 1000),
+  UNSTICK_EXECUTION_THRESHOLD: duration('UNSTICK_EXECUTION_THRESHOLD', '4h'),
+  UNSTICK_SWEEP_CHANNELS: z.string().default('voice,sms,webchat'),
+
+  WEBHOOK_HOST: z.string().default('0.0.0.0'),
+  WEBHOOK_PORT: int('WEBHOOK_PORT', 8080, 0, 65535),
+  WEBHOOK_PUBLIC_URL: optionalUrl('WEBHOOK_PUBLIC_URL'),
+  WEBHOOK_MAX_BODY_BYTES: int('WEBHOOK_MAX_BODY_BYTES', 65536, 1024, 10 * 1024 * 1024),
+  /** Comma list of `+15551230000=FWxxxxxxxx…`: the Studio Flow each number's status callbacks are redirected to (302). */
+  WEBHOOK_FLOW_REDIRECTS: z.string().optional(),
+});
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  tls: boolean;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  tlsCaPath?: string;
+  tlsServerName?: string;
+  apiKey?: string;
+}
+
+export interface TwilioConfig {
+  accountSid: string;
+  authToken?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  /** Emulator base URL; undefined means real Twilio. */
+  baseUrl?: string;
+  maxInFlight: number;
+  requestTimeoutMs: number;
+  workspaceSids: string[];
+  flowSids: string[];
+}
+
+export interface CallWatchConfig {
+  dryRun: boolean;
+  graceMs: number;
+  maxAgeMs: number;
+  pollInitialMs: number;
+  pollMaxMs: number;
+  wrapLimitMs?: number;
+  taskReason: string;
+  discoveryRps: number;
+}
+
+export interface SweepConfig {
+  intervalMs: number;
+  cron?: string;
+  catchupMs: number;
+  maxActions: number;
+  concurrency: number;
+  executionThresholdMs: number;
+  channels: string[];
+}
+
+export interface WebhookConfig {
+  host: string;
+  port: number;
+  publicUrl?: string;
+  maxBodyBytes: number;
+  /** phone number (E.164) → FlowSid */
+  flowRedirects: Record<string, string>;
+}
+
+export interface Config {
+  temporal: TemporalConfig;
+  temporalCliPath?: string;
+  devServer: { port?: number; uiPort?: number; dataDir: string };
+  logLevel: string;
+  twilio: TwilioConfig;
+  callWatch: CallWatchConfig;
+  sweep: SweepConfig;
+  webhook: WebhookConfig;
+}
+
+function parseRedirects(raw: string | undefined, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw || raw.trim() === '') return out;
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\+\d{6,15})=(FW[0-9a-fA-F]{32})$/.exec(part);
+    if (!m) {
+      problems.push(`WEBHOOK_FLOW_REDIRECTS entry ${JSON.stringify(part)} must look like +15551230000=FW<32 hex digits>`);
+      continue;
+    }
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** Reads the given environment (default: process.env plus `.env` in the working directory). Throws ConfigError. */
+export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Config {
+  let source: Env;
+  if (env) {
+    source = env;
+  } else {
+    const dotenvPath = opts.dotenvPath ?? path.resolve(process.cwd(), '.env');
+    const fromFile = existsSync(dotenvPath) ? dotenv.parse(readFileSync(dotenvPath)) : {};
+    source = { ...fromFile, ...process.env };
+  }
+  // Empty strings count as unset, as they do for most twelve-factor tools.
+  const cleaned: Env = {};
+  for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') cleaned[k] = v;
+
+  const parsed = schema.safeParse(cleaned);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '');
+      const msg = issue.message.startsWith(name) ? issue.message : `${name}=${JSON.stringify(cleaned[name])} ${issue.message}`;
+      problems.push(msg);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const flowRedirects = parseRedirects(e.WEBHOOK_FLOW_REDIRECTS, problems);
+  if (e.TWILIO_API_KEY && !e.TWILIO_API_SECRET) problems.push('TWILIO_API_KEY is set but TWILIO_API_SECRET is not: set both, or use TWILIO_AUTH_TOKEN');
+  if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_AUTH_TOKEN && !e.TWILIO_API_KEY) problems.push('TWILIO_ACCOUNT_SID is set without TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET)');
+  if ((e.TEMPORAL_TLS_CERT_PATH && !e.TEMPORAL_TLS_KEY_PATH) || (!e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH)) problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS client certificate and key)');
+  for (const k of ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CA_PATH'] as const) {
+    const p = e[k];
+    if (p && !existsSync(p)) problems.push(`${k}=${JSON.stringify(p)}: no such file`);
+  }
+  if (e.UNSTICK_POLL_MAX < e.UNSTICK_POLL_INITIAL) problems.push(`UNSTICK_POLL_MAX (${e.UNSTICK_POLL_MAX} ms) must not be below UNSTICK_POLL_INITIAL (${e.UNSTICK_POLL_INITIAL} ms)`);
+  const channels = e.UNSTICK_SWEEP_CHANNELS.split(',').map((s) => s.trim()).filter(Boolean);
+  const badChannels = channels.filter((c) => !['voice', 'sms', 'webchat', 'chat', 'whatsapp'].includes(c));
+  if (badChannels.length) problems.push(`UNSTICK_SWEEP_CHANNELS has unknown channel(s) ${badChannels.join(', ')}; use any of voice, sms, webchat, chat, whatsapp`);
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: e.TEMPORAL_TLS || !!e.TEMPORAL_API_KEY || !!e.TEMPORAL_TLS_CERT_PATH,
+      tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,
+      tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
+      tlsCaPath: e.TEMPORAL_TLS_CA_PATH,
+      tlsServerName: e.TEMPORAL_TLS_SERVER_NAME,
+      apiKey: e.TEMPORAL_API_KEY,
+    },
+    temporalCliPath: e.TEMPORAL_CLI_PATH,
+    devServer: { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dataDir: path.resolve(e.UNSTICK_DATA_DIR) },
+    logLevel: e.UNSTICK_LOG_LEVEL,
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID ?? '',
+      authToken: e.TWILIO_AUTH_TOKEN,
+      apiKey: e.TWILIO_API_KEY,
+      apiSecret: e.TWILIO_API_SECRET,
+      baseUrl: e.TWILIO_API_BASE_URL,
+      maxInFlight: e.TWILIO_MAX_IN_FLIGHT,
+      requestTimeoutMs: e.TWILIO_REQUEST_TIMEOUT,
+      workspaceSids: e.TWILIO_WORKSPACE_SIDS,
+      flowSids: e.TWILIO_FLOW_SIDS,
+    },
+    callWatch: {
+      dryRun: e.UNSTICK_DRY_RUN,
+      graceMs: e.UNSTICK_GRACE_PERIOD,
+      maxAgeMs: e.UNSTICK_MAX_AGE,
+      pollInitialMs: e.UNSTICK_POLL_INITIAL,
+      pollMaxMs: e.UNSTICK_POLL_MAX,
+      wrapLimitMs: e.UNSTICK_WRAP_LIMIT,
+      taskReason: e.UNSTICK_TASK_REASON,
+      discoveryRps: e.UNSTICK_DISCOVERY_RPS,
+    },
+    sweep: {
+      intervalMs: e.UNSTICK_SWEEP_INTERVAL,
+      cron: e.UNSTICK_SWEEP_CRON,
+      catchupMs: e.UNSTICK_SWEEP_CATCHUP,
+      maxActions: e.UNSTICK_SWEEP_MAX_ACTIONS,
+      concurrency: e.UNSTICK_SWEEP_CONCURRENCY,
+      executionThresholdMs: e.UNSTICK_EXECUTION_THRESHOLD,
+      channels,
+    },
+    webhook: {
+      host: e.WEBHOOK_HOST,
+      port: e.WEBHOOK_PORT,
+      publicUrl: e.WEBHOOK_PUBLIC_URL,
+      maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+      flowRedirects,
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/** Names shared by workflows, activities, the client, the webhook and the CLI. Workflow-safe (no Node imports). */
+export const TASK_QUEUE = 'unstick';
+/** Task queue for Twilio discovery activities that use EvaluateTaskAttributes (Twilio allows 3 req/s per account). */
+export const DISCOVERY_TASK_QUEUE = 'unstick-discovery';
+export const SCHEDULE_ID = 'unstick-sweep';
+
+export const callWorkflowId = (callSid: string): string => `call:${callSid}`;
+export const sweepWorkflowId = (isoMinute: string): string => `sweep:${isoMinute}`;
+
+export const TERMINAL_CALL_STATUSES = ['completed', 'canceled', 'failed', 'busy', 'no-answer'] as const;
+export const LIVE_CALL_STATUSES = ['queued', 'ringing', 'in-progress'] as const;
+export type CallStatus = (typeof TERMINAL_CALL_STATUSES)[number] | (typeof LIVE_CALL_STATUSES)[number];
+export const isTerminalCallStatus = (s: string): boolean => (TERMINAL_CALL_STATUSES as readonly string[]).includes(s);
+export const isCallStatus = (s: string): s is CallStatus =>
+  isTerminalCallStatus(s) || (LIVE_CALL_STATUSES as readonly string[]).includes(s);
+
+export const OPEN_TASK_STATUSES = ['pending', 'reserved', 'assigned'] as const;
+export const TASK_STATUSES = ['pending', 'reserved', 'assigned', 'wrapping', 'completed', 'canceled'] as const;
+export type TaskAssignmentStatus = (typeof TASK_STATUSES)[number];

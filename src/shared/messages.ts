@@ -1,0 +1,75 @@
+/**
+ * Signals, queries and updates of the callWatch workflow, and the shapes they carry.
+ * Imported by the workflow, the webhook starter, the sweep and the CLI. Workflow-safe.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+/** A voice status callback (or a poll result) for the call. */
+export interface CallStatusEvent {
+  callSid: string;
+  /** Twilio CallStatus: queued, ringing, in-progress, completed, canceled, failed, busy, no-answer. */
+  status: string;
+  /** Twilio's SequenceNumber (0 for the first callback of a call, increasing). */
+  sequenceNumber?: number;
+  /** Twilio's Timestamp, as epoch ms. */
+  timestampMs?: number;
+  /** CallDuration on the final callback, in seconds. */
+  durationSec?: number;
+  source: 'webhook' | 'poll' | 'sweep' | 'manual';
+  from?: string;
+  to?: string;
+}
+
+/** A TaskRouter workspace event for a Task whose attributes carry this call's `call_sid`. */
+export interface TaskLinkEvent {
+  callSid: string;
+  workspaceSid: string;
+  taskSid: string;
+  eventType: string;
+  assignmentStatus?: string;
+  channel?: string;
+  timestampMs?: number;
+}
+
+/** The Studio Execution that this call started. */
+export interface ExecutionLinkEvent {
+  callSid: string;
+  flowSid: string;
+  executionSid: string;
+}
+
+export const callStatusSignal = defineSignal<[CallStatusEvent]>('callStatus');
+export const taskLinkSignal = defineSignal<[TaskLinkEvent]>('taskLink');
+export const executionLinkSignal = defineSignal<[ExecutionLinkEvent]>('executionLink');
+
+export interface ActionRecord {
+  kind: 'end-execution' | 'cancel-task' | 'complete-task';
+  sid: string;
+  /** `done` = written; `already-closed` = found closed/gone on read; `dry-run` = decided, not written; `conflict`/`failed` = not done. */
+  result: 'done' | 'already-closed' | 'dry-run' | 'skipped' | 'failed';
+  reason: string;
+  atMs: number;
+}
+
+export interface CallWatchState {
+  callSid: string;
+  phase: 'waiting-for-end' | 'grace' | 'reconciling' | 'done' | 'live-flagged';
+  callStatus: string;
+  lastSequenceNumber?: number;
+  callEndedAtMs?: number;
+  executionSid?: string;
+  flowSid?: string;
+  executionStatus?: string;
+  taskSid?: string;
+  workspaceSid?: string;
+  taskStatus?: string;
+  actions: ActionRecord[];
+  skipped: { sid?: string; reason: string }[];
+  nextCheckAtMs?: number;
+  outcome?: string;
+  dryRun: boolean;
+}
+
+export const stateQuery = defineQuery<CallWatchState>('state');
+/** Re-check the call now (skips the current wait); returns the state after that check. */
+export const reconcileNowUpdate = defineUpdate<CallWatchState, []>('reconcileNow');
