@@ -73,3 +73,33 @@ export interface CallWatchState {
 export const stateQuery = defineQuery<CallWatchState>('state');
 /** Re-check the call now (skips the current wait); returns the state after that check. */
 export const reconcileNowUpdate = defineUpdate<CallWatchState, []>('reconcileNow');
+
+/** Durations and switches a callWatch runs with; built from config by whoever starts it (workflows can't read env). */
+export interface CallWatchSettings {
+  dryRun: boolean;
+  graceMs: number;
+  maxAgeMs: number;
+  pollInitialMs: number;
+  pollMaxMs: number;
+  wrapLimitMs?: number;
+  messagingIdleMs: number;
+  taskReason: string;
+  /** Studio Flows to search for this call's Execution when no link arrives. */
+  flowSids: string[];
+  /** TaskRouter Workspaces to search for this call's Task when no link arrives. */
+  workspaceSids: string[];
+}
+
+export interface CallWatchInput {
+  callSid: string;
+  startedBy: 'webhook' | 'sweep' | 'manual';
+  settings: CallWatchSettings;
+  from?: string;
+  to?: string;
+  /** When the call started, if the starter knows (epoch ms). */
+  startedAtMs?: number;
+  /** Carried across continueAsNew. */
+  carried?: CallWatchState;
+}
+
+export const CALL_WATCH_WORKFLOW_TYPE = 'callWatch';

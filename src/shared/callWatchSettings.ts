@@ -1,0 +1,17 @@
+import type { Config } from '../config';
+import type { CallWatchSettings } from './messages';
+
+export function callWatchSettingsFromConfig(config: Config): CallWatchSettings {
+  return {
+    dryRun: config.callWatch.dryRun,
+    graceMs: config.callWatch.graceMs,
+    maxAgeMs: config.callWatch.maxAgeMs,
+    pollInitialMs: config.callWatch.pollInitialMs,
+    pollMaxMs: config.callWatch.pollMaxMs,
+    wrapLimitMs: config.callWatch.wrapLimitMs,
+    messagingIdleMs: config.sweep.executionThresholdMs,
+    taskReason: config.callWatch.taskReason,
+    flowSids: config.twilio.flowSids,
+    workspaceSids: config.twilio.workspaceSids,
+  };
+}
