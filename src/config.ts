@@ -208,6 +208,8 @@ const schema = z.object({
   WEBHOOK_MAX_BODY_BYTES: int('WEBHOOK_MAX_BODY_BYTES', 65536, 1024, 10 * 1024 * 1024),
   /** Comma list of `+15551230000=FWxxxxxxxx…`: the Studio Flow each number's status callbacks are redirected to (302). */
   WEBHOOK_FLOW_REDIRECTS: z.string().optional(),
+  /** Rebuild the signed URL from X-Forwarded-Proto/-Host when WEBHOOK_PUBLIC_URL is unset (only behind a trusted proxy). */
+  WEBHOOK_TRUST_PROXY: bool('WEBHOOK_TRUST_PROXY', false),
 });
 
 export interface TemporalConfig {
@@ -263,6 +265,8 @@ export interface WebhookConfig {
   maxBodyBytes: number;
   /** phone number (E.164) → FlowSid */
   flowRedirects: Record<string, string>;
+  /** Honour X-Forwarded-Proto/-Host when rebuilding the signed URL (only used when publicUrl is unset). */
+  trustProxy?: boolean;
 }
 
 export interface Config {
@@ -380,6 +384,7 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
       publicUrl: e.WEBHOOK_PUBLIC_URL,
       maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
       flowRedirects,
+      trustProxy: e.WEBHOOK_TRUST_PROXY,
     },
   };
 }
