@@ -11,7 +11,7 @@ import { callWatchSettingsFromConfig } from '../shared/callWatchSettings';
 import { callStatusSignal, taskLinkSignal, type CallWatchInput, type CallWatchSettings } from '../shared/messages';
 import { callStartEstimate, parseTaskRouterEvent, parseVoiceStatus, type FormParams } from './params';
 import { hasValidSignature } from './signature';
-import { signalCallWatch, temporalReachable, type StartOutcome } from './starter';
+import { createCallWatchStarter, type StartOutcome } from './starter';
 
 export const VOICE_STATUS_PATH = '/twilio/voice/status';
 export const TASKROUTER_EVENTS_PATH = '/twilio/taskrouter/events';
@@ -60,6 +60,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   const publicUrl = config.webhook.publicUrl;
   const taskQueue = config.temporal.taskQueue;
   const settings: CallWatchSettings = callWatchSettingsFromConfig(config);
+  const starter = createCallWatchStarter(client, taskQueue, { timeoutMs: temporalTimeoutMs, readinessTimeoutMs });
 
   const app = Fastify({
     logger: false,
@@ -80,6 +81,8 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     else log.info({ route: request.url, code: err.code, decision: 'refused', httpStatus: status }, err.message ?? 'refused');
     return refuse(reply, status, status === 413 ? 'body too large' : status === 500 ? 'internal error' : (err.message ?? 'bad request'));
   });
+  // Let Temporal calls that outlived their request settle, so the caller may close the connection after us.
+  app.addHook('onClose', async () => starter.drain());
   app.setNotFoundHandler((request, reply) => {
     log.info({ method: request.method, route: request.url, httpStatus: 404 }, 'unknown route');
     return refuse(reply, 404, 'not found');
@@ -138,7 +141,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     const summary = `call ${event.callSid}${event.from ? ` from ${event.from}` : ''}${event.to ? ` to ${event.to}` : ''}`;
 
     const received = now();
-    const outcome = await signalCallWatch(client, taskQueue, { input, signal: callStatusSignal, event, summary }, temporalTimeoutMs);
+    const outcome = await starter.signal({ input, signal: callStatusSignal, event, summary });
     const fields = { route, callSid: event.callSid, callStatus: event.status, sequenceNumber: event.sequenceNumber, ms: now() - received };
     const done = (): FastifyReply => {
       if (flowSid) return reply.code(302).header('location', studioFlowWebhookUrl(accountSid, flowSid)).send();
@@ -173,14 +176,14 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     if (decision.to) input.to = decision.to;
     const summary = `call ${link.callSid} (task ${link.taskSid})`;
     const received = now();
-    const outcome = await signalCallWatch(client, taskQueue, { input, signal: taskLinkSignal, event: link, summary }, temporalTimeoutMs);
+    const outcome = await starter.signal({ input, signal: taskLinkSignal, event: link, summary });
     const fields = { route, callSid: link.callSid, taskSid: link.taskSid, eventType: link.eventType, ms: now() - received };
     return answerAfterStart(outcome, reply, fields, ack);
   });
 
   app.get('/healthz', async (_request, reply) => reply.code(200).send({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    if (await temporalReachable(client, readinessTimeoutMs)) return reply.code(200).send({ status: 'ready' });
+    if (await starter.reachable()) return reply.code(200).send({ status: 'ready' });
     log.warn({ route: '/readyz', httpStatus: 503 }, 'Temporal is not reachable');
     return reply.code(503).send({ status: 'temporal-unreachable' });
   });

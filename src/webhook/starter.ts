@@ -46,57 +46,85 @@ export function clampSummary(s: string): string {
   return out;
 }
 
-export async function signalCallWatch<E>(
+export interface CallWatchStarter {
+  signal<E>(req: SignalCallWatchRequest<E>): Promise<StartOutcome>;
+  /** A cheap RPC (GetSystemInfo) that proves the frontend answers within the readiness deadline. */
+  reachable(): Promise<boolean>;
+  /**
+   * Waits (at most `maxMs`) for Temporal calls that outlived their HTTP request. The SDK's retry interceptor can
+   * keep a retry timer past our deadline; closing the connection under it would throw from that timer.
+   */
+  drain(maxMs?: number): Promise<void>;
+}
+
+export function createCallWatchStarter(
   client: Client,
   taskQueue: string,
-  req: SignalCallWatchRequest<E>,
-  timeoutMs: number,
-): Promise<StartOutcome> {
-  const callSid = req.input.callSid;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    // withDeadline bounds each gRPC call (and its retries); the timer is a backstop for a connection that never opens.
-    const call = client.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflow.signalWithStart<CallWatchFn, [E]>(CALL_WATCH_WORKFLOW_TYPE, {
-        workflowId: callWorkflowId(callSid),
-        taskQueue,
-        args: [req.input],
-        signal: req.signal,
-        signalArgs: [req.event],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [{ key: CallSidKey, value: callSid }],
-        staticSummary: clampSummary(req.summary),
-      }),
+  opts: { timeoutMs: number; readinessTimeoutMs: number },
+): CallWatchStarter {
+  const inFlight = new Set<Promise<unknown>>();
+
+  /** Runs `fn` under a gRPC deadline, with a timer as backstop; the call itself is tracked until it settles. */
+  async function bounded<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+    const call = client.withDeadline(Date.now() + timeoutMs, fn);
+    const tracked = call.then(
+      () => undefined,
+      () => undefined,
     );
+    inFlight.add(tracked);
+    void tracked.then(() => inFlight.delete(tracked));
+    let timer: NodeJS.Timeout | undefined;
     const backstop = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new StartTimeout(`no answer from Temporal within ${timeoutMs} ms`)), timeoutMs + 250);
     });
-    const handle = await Promise.race([call, backstop]);
-    return { kind: 'signalled', runId: handle.signaledRunId };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { kind: 'already-closed' };
-    const message = err instanceof Error ? err.message : String(err);
-    const code = grpcCode(err);
-    if (err instanceof StartTimeout || (code !== undefined && TRANSIENT_GRPC_CODES.has(code))) return { kind: 'unavailable', error: message };
-    return { kind: 'failed', error: message };
-  } finally {
-    if (timer) clearTimeout(timer);
+    try {
+      return await Promise.race([call, backstop]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
-}
 
-/** A cheap RPC that proves the frontend answers. */
-export async function temporalReachable(client: Client, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const probe = client.withDeadline(Date.now() + timeoutMs, () => client.connection.workflowService.getSystemInfo({}));
-    const backstop = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StartTimeout('timeout')), timeoutMs + 250);
-    });
-    await Promise.race([probe, backstop]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
+  return {
+    async signal<E>(req: SignalCallWatchRequest<E>): Promise<StartOutcome> {
+      const callSid = req.input.callSid;
+      try {
+        const handle = await bounded(opts.timeoutMs, () =>
+          client.workflow.signalWithStart<CallWatchFn, [E]>(CALL_WATCH_WORKFLOW_TYPE, {
+            workflowId: callWorkflowId(callSid),
+            taskQueue,
+            args: [req.input],
+            signal: req.signal,
+            signalArgs: [req.event],
+            // A closed watch (within retention) means the call was handled: never start a second one.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            typedSearchAttributes: [{ key: CallSidKey, value: callSid }],
+            staticSummary: clampSummary(req.summary),
+          }),
+        );
+        return { kind: 'signalled', runId: handle.signaledRunId };
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return { kind: 'already-closed' };
+        const message = err instanceof Error ? err.message : String(err);
+        const code = grpcCode(err);
+        if (err instanceof StartTimeout || (code !== undefined && TRANSIENT_GRPC_CODES.has(code))) return { kind: 'unavailable', error: message };
+        return { kind: 'failed', error: message };
+      }
+    },
+
+    async reachable(): Promise<boolean> {
+      try {
+        await bounded(opts.readinessTimeoutMs, () => client.connection.workflowService.getSystemInfo({}));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    async drain(maxMs = 15_000): Promise<void> {
+      if (inFlight.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => (timer = setTimeout(r, maxMs)))]);
+      clearTimeout(timer);
+    },
+  };
 }
