@@ -11,6 +11,8 @@ export type TaskState = TaskAssignmentStatus | 'gone' | 'unknown';
 
 export interface CallFacts {
   status: CallState;
+  /** The Call's SID when known; lets the policy refuse a Task whose `call_sid` names another call. */
+  sid?: string;
   /** When the call ended (Twilio end_time, or when the terminal status was first seen), epoch ms. */
   endedAtMs?: number;
   /** When the call started (Twilio start_time / date_created), epoch ms. */
@@ -65,7 +67,11 @@ export type SkipReason =
   | 'wrapping-left-to-agent'
   | 'messaging-not-idle'
   | 'execution-trigger-unknown'
-  | 'owned-by-callwatch';
+  | 'owned-by-callwatch'
+  /** Sweep only: the call ended less than `graceMs` ago; Studio/TaskRouter may still clean up by themselves. */
+  | 'grace-period'
+  /** The Task's `call_sid` names a different call than the one we know about. */
+  | 'call-sid-mismatch';
 
 export type ExecutionAction =
   | { kind: 'end-execution'; sid: string; reason: string }
@@ -83,12 +89,46 @@ export interface CallDecision {
   /** When to look again (epoch ms); undefined = nothing left to wait for. */
   nextCheckAtMs?: number;
   /** Why we wait: the call is live, or the grace period after its end is running. */
-  waitReason?: 'call-live' | 'grace' | 'call-unknown';
+  waitReason?: 'call-live' | 'grace' | 'call-unknown' | 'wrap-limit';
   /** True when the call is still live past maxAge: flag it, never close it. */
   flagLongLive: boolean;
 }
 
 /** The parsed, policy-relevant part of a Task's attributes. */
 export type ParsedTaskAttributes =
-  | { ok: true; callSid?: string; customOrchestration: boolean; channelHint?: string }
+  | {
+      ok: true;
+      /** Only a well-formed Call SID (`CA` + 32 hex digits). */
+      callSid?: string;
+      /** Set when `call_sid` is present but not a Call SID (then `callSid` is absent): what was wrong. */
+      callSidProblem?: string;
+      customOrchestration: boolean;
+      channelHint?: string;
+    }
   | { ok: false; reason: 'attributes-unparsable'; detail: string };
+
+export interface CallDecisionInput {
+  nowMs: number;
+  call: CallFacts;
+  execution?: ExecutionFacts;
+  task?: TaskFacts;
+  settings: PolicySettings;
+}
+
+export interface SweepTaskInput {
+  nowMs: number;
+  task: TaskFacts;
+  /** The Call named by the Task's `call_sid` (see `taskNeedsCall`); absent when not fetched. */
+  call?: CallFacts;
+  settings: PolicySettings;
+  /** TaskChannel unique names known in the workspace, in addition to the built-in list. */
+  channels?: readonly string[];
+}
+
+export interface SweepExecutionInput {
+  nowMs: number;
+  execution: ExecutionFacts;
+  /** The Call that started the Execution (voice only); absent when not fetched. */
+  call?: CallFacts;
+  settings: PolicySettings;
+}

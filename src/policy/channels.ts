@@ -1,0 +1,17 @@
+/** TaskRouter channels: only `voice` Tasks are closed by the policy; messaging is handled through Executions. */
+export const VOICE_CHANNEL = 'voice';
+/** TaskChannel unique names known not to be voice (Flex defaults plus common messaging channels). */
+export const KNOWN_NON_VOICE_CHANNELS = ['default', 'chat', 'sms', 'webchat', 'web', 'whatsapp', 'messenger', 'email', 'video'] as const;
+
+export type ChannelClass = 'voice' | 'not-voice' | 'unknown';
+
+/** Classifies a TaskChannel unique name. `extraKnown` are further names known to exist (e.g. the workspace's TaskChannels). */
+export function classifyChannel(channel: string | undefined, extraKnown: readonly string[] = []): ChannelClass {
+  if (channel === undefined || channel === '') return 'unknown';
+  if (channel === VOICE_CHANNEL) return 'voice';
+  if ((KNOWN_NON_VOICE_CHANNELS as readonly string[]).includes(channel) || extraKnown.includes(channel)) return 'not-voice';
+  return 'unknown';
+}
+
+/** A channel hint from the attributes (e.g. Flex `channelType: "web"`) contradicts a voice Task unless it says voice. */
+export const hintContradictsVoice = (hint: string | undefined): boolean => hint !== undefined && hint.toLowerCase() !== VOICE_CHANNEL;
