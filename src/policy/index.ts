@@ -16,5 +16,6 @@ export {
   TERMINAL_CALL_STATES,
 } from './facts';
 export { decideCall } from './call';
+export { SKIP_REASONS } from './reasons';
 export { decideSweepExecution, decideSweepTask, executionNeedsCall, taskNeedsCall } from './sweep';
 export { isWriteAction, OUTCOME, summarizeOutcome, UNSTICK_OUTCOMES, type OutcomeInput, type PolicyAction, type UnstickOutcome, type WriteAction } from './outcome';
