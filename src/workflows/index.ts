@@ -1,0 +1,2 @@
+// Every workflow the worker runs: one re-export line per workflow module.
+export * from './hello';
