@@ -1,0 +1,102 @@
+/**
+ * `unstick schedule apply|pause|unpause|trigger|describe`: the Temporal Schedule `unstick-sweep`.
+ * Also registers an `up` hook so the sandbox applies the Schedule once the dev server is ready.
+ */
+import type { Command } from 'commander';
+import type { Client, ScheduleDescription } from '@temporalio/client';
+import { connectTemporal } from '../client';
+import type { Config } from '../config';
+import { applySchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../schedule';
+import { SCHEDULE_ID } from '../shared/constants';
+import { getConfig } from './context';
+import { registeredUpHooks, registerUpHook } from './upHooks';
+
+const fmtMs = (ms: number | undefined): string => {
+  if (ms === undefined) return '-';
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
+};
+
+export function renderScheduleDescription(d: ScheduleDescription): string {
+  const cadence = [
+    ...(d.spec.intervals ?? []).map((i) => `every ${fmtMs(Number(i.every))}`),
+    ...(d.spec.calendars ?? []).map((c) => `calendar ${c.comment ?? JSON.stringify(c)}`),
+  ].join(', ');
+  const recent = d.info.recentActions.slice(-5).map((a) => `  ${a.scheduledAt.toISOString()} → ${a.action.workflow.workflowId}`);
+  const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()).join(', ');
+  return [
+    `Schedule ${d.scheduleId}${d.state.paused ? ' (PAUSED)' : ''}`,
+    `  cadence: ${cadence || '-'}`,
+    `  overlap: ${d.policies.overlap}, catch-up window: ${fmtMs(Number(d.policies.catchupWindow))}`,
+    `  workflow: ${d.action.workflowType} on ${d.action.taskQueue}`,
+    `  runs so far: ${d.info.numActionsTaken}, skipped for overlap: ${d.info.numActionsSkippedOverlap}, running: ${d.info.runningActions.length}`,
+    `  next: ${next || '-'}`,
+    ...(d.state.note ? [`  note: ${d.state.note}`] : []),
+    ...(recent.length ? ['  recent:', ...recent] : []),
+  ].join('\n');
+}
+
+async function withClient(fn: (client: Client, config: Config) => Promise<void>): Promise<void> {
+  const config = getConfig();
+  const { connection, client } = await connectTemporal(config.temporal);
+  try {
+    await fn(client, config);
+  } finally {
+    await connection.close();
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program.command('schedule').description(`manage the Temporal Schedule ${SCHEDULE_ID} that runs the sweep`);
+  cmd
+    .command('apply')
+    .description('create the Schedule, or update it to match the configuration (UNSTICK_SWEEP_*)')
+    .option('--paused', 'create/leave it paused')
+    .action((opts: { paused?: boolean }) =>
+      withClient(async (client, config) => {
+        const what = await applySchedule(client, config, { paused: opts.paused });
+        process.stdout.write(`${what} ${SCHEDULE_ID}\n${renderScheduleDescription(await describeSchedule(client))}\n`);
+      }),
+    );
+  cmd
+    .command('pause')
+    .option('--note <text>', 'why (shown in the Web UI)')
+    .action((opts: { note?: string }) => withClient(async (client) => {
+      await pauseSchedule(client, opts.note);
+      process.stdout.write(`paused ${SCHEDULE_ID}\n`);
+    }));
+  cmd
+    .command('unpause')
+    .option('--note <text>', 'why (shown in the Web UI)')
+    .action((opts: { note?: string }) => withClient(async (client) => {
+      await unpauseSchedule(client, opts.note);
+      process.stdout.write(`unpaused ${SCHEDULE_ID}\n`);
+    }));
+  cmd
+    .command('trigger')
+    .description('start a sweep now (skipped if one is running)')
+    .action(() => withClient(async (client) => {
+      await triggerSchedule(client);
+      process.stdout.write(`triggered ${SCHEDULE_ID}\n`);
+    }));
+  cmd
+    .command('describe')
+    .option('--json', 'raw description as JSON')
+    .action((opts: { json?: boolean }) => withClient(async (client) => {
+      const d = await describeSchedule(client);
+      process.stdout.write(opts.json ? `${JSON.stringify({ ...d, raw: undefined }, null, 2)}\n` : `${renderScheduleDescription(d)}\n`);
+    }));
+
+  // `npm start` (unstick up): apply the Schedule once the dev server is up.
+  if (!registeredUpHooks().some((h) => h.name === 'schedule')) {
+    registerUpHook(
+      'schedule',
+      async (ctx) => {
+        const what = await applySchedule(ctx.client, ctx.config);
+        ctx.announce('Sweep schedule', `${SCHEDULE_ID} (${what}; ${ctx.config.sweep.cron ? `cron ${ctx.config.sweep.cron}` : `every ${fmtMs(ctx.config.sweep.intervalMs)}`})`);
+      },
+      { order: 50 },
+    );
+  }
+}
