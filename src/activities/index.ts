@@ -1,16 +1,37 @@
 /**
  * All activities the worker registers, built from their dependencies. Add a line per activity module.
  */
+import { ApplicationFailure } from '@temporalio/common';
+import pLimit from 'p-limit';
 import type { Config } from '../config';
+import { createTwilioClient, type TwilioClient } from '../twilio/client';
+import type { Limit } from './callActivities';
 import { createPingActivities } from './ping';
+import { createSweepActivities } from './sweepActivities';
 
 export interface ActivityDeps {
   config: Config;
+  /** Default: createTwilioClient(config.twilio) when credentials are configured. */
+  twilio?: TwilioClient;
+  /** Process-wide cap on Twilio requests in flight; default pLimit(config.twilio.maxInFlight). */
+  limit?: Limit;
 }
 
-export function createActivities(_deps: ActivityDeps) {
+/** A stand-in that fails loudly (non-retryable) on first use when no Twilio credentials are configured. */
+function unconfiguredTwilio(): TwilioClient {
+  return new Proxy({} as TwilioClient, {
+    get() {
+      throw ApplicationFailure.nonRetryable('Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_BASE_URL for the emulator)', 'TwilioNotConfigured');
+    },
+  });
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const twilio = deps.twilio ?? (deps.config.twilio.accountSid ? createTwilioClient(deps.config.twilio) : unconfiguredTwilio());
+  const limit: Limit = deps.limit ?? pLimit(deps.config.twilio.maxInFlight);
   return {
     ...createPingActivities(),
+    ...createSweepActivities({ twilio, limit }),
   };
 }
 
