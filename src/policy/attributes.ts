@@ -42,7 +42,7 @@ function describe(value: unknown): string {
     const shown = value.length > MAX_DETAIL_VALUE ? `${value.slice(0, MAX_DETAIL_VALUE)}…` : value;
     return `a string ${JSON.stringify(shown)}`;
   }
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 const unparsable = (detail: string): ParsedTaskAttributes => ({ ok: false, reason: 'attributes-unparsable', detail });
