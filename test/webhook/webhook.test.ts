@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -10,8 +13,9 @@ import { loadConfig, type Config } from '../../src/config';
 import { callWorkflowId } from '../../src/shared/constants';
 import { CALL_WATCH_WORKFLOW_TYPE, type CallStatusEvent, type CallWatchInput, type TaskLinkEvent } from '../../src/shared/messages';
 import { CallSidKey } from '../../src/shared/searchAttributes';
+import { startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { getFreePort } from '../../src/util/freePort';
 import { createWebhookServer, startWebhook, type RunningWebhook } from '../../src/webhook';
-import { freePort, startTestTemporal, type WebhookTestServer } from './devServer';
 
 const ACCOUNT = `AC${'a1'.repeat(16)}`;
 const TOKEN = `tok_${randomBytes(12).toString('hex')}`;
@@ -135,7 +139,8 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 
 describe('webhook starter (real Temporal dev server, real HTTP)', function () {
   this.timeout(90_000);
-  let server: WebhookTestServer;
+  let server: DevServer;
+  let dataDir: string;
   let connection: Connection;
   let client: Client;
   let webhook: RunningWebhook;
@@ -143,7 +148,8 @@ describe('webhook starter (real Temporal dev server, real HTTP)', function () {
   const taskQueue = `webhook-test-${randomUUID()}`;
 
   before(async function () {
-    server = await startTestTemporal();
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'unstick-webhook-'));
+    server = await startDevServer({ dbFile: path.join(dataDir, 'temporal.sqlite'), headless: true, logLevel: 'error' });
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection, namespace: server.namespace });
     const captured = captureLog();
@@ -155,6 +161,7 @@ describe('webhook starter (real Temporal dev server, real HTTP)', function () {
     await webhook?.close();
     await connection?.close();
     await server?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('starts callWatch for a valid completed callback, signals it, and redirects to the number\'s Studio Flow', async () => {
@@ -381,7 +388,7 @@ describe('webhook starter (real Temporal dev server, real HTTP)', function () {
     let dead: RunningWebhook;
     let deadConnection: Connection;
     before(async () => {
-      const address = `127.0.0.1:${await freePort()}`;
+      const address = `127.0.0.1:${await getFreePort()}`;
       deadConnection = Connection.lazy({ address, connectTimeout: 500 });
       const deadClient = new Client({ connection: deadConnection });
       dead = await startWebhook(testConfig(taskQueue, address), deadClient, { log: pino({ level: 'silent' }), temporalTimeoutMs: 1000, readinessTimeoutMs: 500 });
