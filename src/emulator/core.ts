@@ -1,0 +1,36 @@
+/** Everything a route or the admin API needs, wired together once per emulator. */
+import type { EmulatedClock } from './clock';
+import type { Counters, Faults, RateWindow } from './faults';
+import type { Rng } from './ids';
+import type { BulkSeeder, SeededAccount } from './seed';
+import type { Simulator } from './simulator';
+import type { Store } from './state';
+import type { Studio } from './studio';
+import type { TaskRouter } from './taskrouter';
+import type { WebhookSender } from './webhooks';
+
+export interface EmulatorSettings {
+  /** Task list items: `full` attributes (the spec's example) or `null` (the spec's description). */
+  taskListAttributes: 'full' | 'null';
+  /** Execution list items: with `context` or `null`. */
+  executionListContext: 'full' | 'null';
+  /** Admin API without credentials from loopback addresses (default true). */
+  adminOpenOnLoopback: boolean;
+}
+
+export interface Core {
+  store: Store;
+  clock: EmulatedClock;
+  studio: Studio;
+  tr: TaskRouter;
+  sim: Simulator;
+  seeder: BulkSeeder;
+  faults: Faults;
+  counters: Counters;
+  evaluateRate: RateWindow;
+  acct: SeededAccount;
+  webhooks: WebhookSender;
+  rng: Rng;
+  settings: EmulatorSettings;
+  baseUrl(): string;
+}

@@ -1,0 +1,495 @@
+/**
+ * The emulator's in-memory Twilio account: records plus the indexes the REST handlers need
+ * (by status, by CallSid, by contact) so that no request is quadratic in the number of records.
+ */
+import type { EmulatedClock } from './clock';
+import type { SidFactory } from './ids';
+import { TwilioHttpError, badRequest, notFound } from './format';
+
+export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
+export const TERMINAL_CALL_STATUSES: readonly CallStatus[] = ['completed', 'busy', 'failed', 'no-answer', 'canceled'];
+export type TaskStatus = 'pending' | 'reserved' | 'assigned' | 'wrapping' | 'completed' | 'canceled';
+export const OPEN_TASK_STATUSES: readonly TaskStatus[] = ['pending', 'reserved', 'assigned', 'wrapping'];
+export type ExecutionStatus = 'active' | 'ended';
+
+export interface Call {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  phoneNumberSid: string | null;
+  status: CallStatus;
+  direction: string;
+  dateCreated: number;
+  dateUpdated: number;
+  startTime: number | null;
+  endTime: number | null;
+  answeredAt: number | null;
+  duration: number | null;
+  /** Emulator bookkeeping (not part of the REST representation). */
+  scenario?: string;
+  executionSid?: string;
+  flowSid?: string;
+  taskSid?: string;
+  blockedByExecutionSid?: string;
+  callbackSeq: number;
+}
+
+export interface PhoneNumber {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  phoneNumber: string;
+  friendlyName: string;
+  voiceUrl: string | null;
+  voiceMethod: 'GET' | 'POST';
+  voiceFallbackUrl: string | null;
+  voiceFallbackMethod: 'GET' | 'POST';
+  statusCallback: string | null;
+  statusCallbackMethod: 'GET' | 'POST';
+  smsUrl: string | null;
+  smsMethod: 'GET' | 'POST';
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export interface Flow {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  friendlyName: string;
+  definition: FlowDefinition;
+  revision: number;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export interface FlowState {
+  name: string;
+  type: string;
+  transitions: { event: string; next?: string }[];
+  properties: Record<string, unknown>;
+}
+export interface FlowDefinition {
+  description: string;
+  states: FlowState[];
+  initial_state: string;
+  flags: { allow_concurrent_calls: boolean };
+}
+
+export interface Step {
+  seq: number;
+  sid: string;
+  executionSid: string;
+  flowSid: string;
+  name: string;
+  transitionedFrom: string;
+  transitionedTo: string;
+  type: string;
+  context: Record<string, unknown>;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export type ExecutionKind = 'voice' | 'sms' | 'webchat' | 'rest';
+export interface Execution {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  flowSid: string;
+  contactAddress: string;
+  contactSid: string;
+  flowVersion: number;
+  status: ExecutionStatus;
+  dateCreated: number;
+  dateUpdated: number;
+  initiatedBy: string | null;
+  context: Record<string, unknown>;
+  steps: Step[];
+  kind: ExecutionKind;
+  callSid?: string;
+  /** Studio stopped listening (caller gone before a TwiML widget): the final status callback does not end it. */
+  deaf?: boolean;
+}
+
+export interface Workspace {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  friendlyName: string;
+  eventCallbackUrl: string | null;
+  eventsFilter: string | null;
+  defaultActivitySid: string;
+  defaultActivityName: string;
+  timeoutActivitySid: string;
+  timeoutActivityName: string;
+  dateCreated: number;
+  dateUpdated: number;
+  workflows: { sid: string; friendlyName: string }[];
+  queues: { sid: string; friendlyName: string }[];
+  workers: { sid: string; friendlyName: string; attributes: string }[];
+}
+
+export interface TaskChannel {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  workspaceSid: string;
+  uniqueName: string;
+  friendlyName: string;
+  channelOptimizedRouting: boolean | null;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export interface Task {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  workspaceSid: string;
+  status: TaskStatus;
+  attributes: string;
+  parsed?: { ok: boolean; value: unknown };
+  priority: number;
+  reason: string | null;
+  timeout: number;
+  channelSid: string;
+  channelUniqueName: string;
+  queueSid: string | null;
+  queueName: string | null;
+  workflowSid: string | null;
+  workflowName: string | null;
+  dateCreated: number;
+  dateUpdated: number;
+  queueEnteredAt: number | null;
+  virtualStartTime: number;
+  closedAt: number | null;
+  version: number;
+  callSid: string | null;
+  reservationSid: string | null;
+  workerSid: string | null;
+}
+
+export interface TrEvent {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  workspaceSid: string;
+  eventType: string;
+  description: string;
+  date: number;
+  resourceType: string;
+  resourceSid: string;
+  data: Record<string, unknown>;
+  actorType: string;
+  actorSid: string | null;
+}
+
+export interface TaskEventListener {
+  (ev: TrEvent, task: Task | undefined, extra: Record<string, string>): void;
+}
+
+function bump<K, V>(m: Map<K, Set<V>>, k: K): Set<V> {
+  let s = m.get(k);
+  if (!s) m.set(k, (s = new Set()));
+  return s;
+}
+
+export class Store {
+  private seqCounter = 0;
+  readonly calls = new Map<string, Call>();
+  readonly callsByStatus = new Map<CallStatus, Set<Call>>();
+  readonly numbers = new Map<string, PhoneNumber>();
+  readonly flows = new Map<string, Flow>();
+  readonly executions = new Map<string, Execution>();
+  readonly executionsByFlow = new Map<string, Map<ExecutionStatus, Set<Execution>>>();
+  readonly executionByCall = new Map<string, Execution>();
+  /** flowSid → contact address → active executions (for the concurrent-calls rule). */
+  readonly activeByContact = new Map<string, Map<string, Set<Execution>>>();
+  readonly workspaces = new Map<string, Workspace>();
+  readonly channels = new Map<string, TaskChannel[]>();
+  readonly tasks = new Map<string, Task>();
+  readonly tasksByStatus = new Map<string, Map<TaskStatus, Set<Task>>>();
+  readonly tasksByCall = new Map<string, Set<Task>>();
+  readonly events = new Map<string, TrEvent[]>();
+  /** Closed tasks in closing order, purged `closedTaskTtlMs` after they closed. */
+  private closedQueue: Task[] = [];
+  readonly blockedCalls: { callSid: string; flowSid: string; from: string; blockedByExecutionSid: string; at: number }[] = [];
+  taskListeners: TaskEventListener[] = [];
+
+  /** Forgets every record (admin reset); listeners and the sequence counter survive. */
+  clear(): void {
+    for (const m of [this.calls, this.callsByStatus, this.numbers, this.flows, this.executions, this.executionsByFlow, this.executionByCall,
+      this.activeByContact, this.workspaces, this.channels, this.tasks, this.tasksByStatus, this.tasksByCall, this.events] as Map<unknown, unknown>[]) m.clear();
+    this.closedQueue = [];
+    this.blockedCalls.length = 0;
+  }
+  /** How long a canceled/completed task stays readable (Twilio: about 5 minutes). */
+  closedTaskTtlMs = 5 * 60 * 1000;
+
+  constructor(
+    readonly clock: EmulatedClock,
+    readonly sids: SidFactory,
+  ) {}
+
+  nextSeq(): number {
+    return ++this.seqCounter;
+  }
+
+  // ---- calls ----
+  addCall(c: Omit<Call, 'seq' | 'callbackSeq'>): Call {
+    const call: Call = { ...c, seq: this.nextSeq(), callbackSeq: 0 };
+    this.calls.set(call.sid, call);
+    bump(this.callsByStatus, call.status).add(call);
+    return call;
+  }
+  setCallStatus(call: Call, status: CallStatus, at = this.clock.now()): void {
+    if (call.status === status) return;
+    this.callsByStatus.get(call.status)?.delete(call);
+    call.status = status;
+    bump(this.callsByStatus, status).add(call);
+    call.dateUpdated = at;
+    if (status === 'in-progress') call.answeredAt = at;
+    if ((TERMINAL_CALL_STATUSES as string[]).includes(status)) {
+      call.endTime = at;
+      call.duration = call.answeredAt !== null ? Math.max(0, Math.round((at - call.answeredAt) / 1000)) : 0;
+    }
+  }
+  getCall(accountSid: string, sid: string): Call {
+    const c = this.calls.get(sid);
+    if (!c || c.accountSid !== accountSid) throw notFound(`The requested resource /2010-04-01/Accounts/${accountSid}/Calls/${sid}.json was not found`);
+    return c;
+  }
+
+  // ---- executions ----
+  private execIndex(flowSid: string, status: ExecutionStatus): Set<Execution> {
+    let byStatus = this.executionsByFlow.get(flowSid);
+    if (!byStatus) this.executionsByFlow.set(flowSid, (byStatus = new Map()));
+    return bump(byStatus, status);
+  }
+  addExecution(e: Omit<Execution, 'seq' | 'steps'>): Execution {
+    const ex: Execution = { ...e, seq: this.nextSeq(), steps: [] };
+    this.executions.set(ex.sid, ex);
+    this.execIndex(ex.flowSid, ex.status).add(ex);
+    if (ex.callSid) this.executionByCall.set(ex.callSid, ex);
+    if (ex.status === 'active') {
+      let byContact = this.activeByContact.get(ex.flowSid);
+      if (!byContact) this.activeByContact.set(ex.flowSid, (byContact = new Map()));
+      bump(byContact, ex.contactAddress).add(ex);
+    }
+    return ex;
+  }
+  addStep(ex: Execution, s: Omit<Step, 'seq' | 'sid' | 'executionSid' | 'flowSid' | 'dateCreated' | 'dateUpdated'>, at = this.clock.now()): Step {
+    const step: Step = { ...s, seq: this.nextSeq(), sid: this.sids.make('FT'), executionSid: ex.sid, flowSid: ex.flowSid, dateCreated: at, dateUpdated: at };
+    ex.steps.push(step);
+    ex.dateUpdated = at;
+    return step;
+  }
+  endExecution(ex: Execution, at = this.clock.now()): void {
+    if (ex.status === 'ended') return;
+    this.execIndex(ex.flowSid, 'active').delete(ex);
+    this.activeByContact.get(ex.flowSid)?.get(ex.contactAddress)?.delete(ex);
+    ex.status = 'ended';
+    ex.dateUpdated = at;
+    this.execIndex(ex.flowSid, 'ended').add(ex);
+  }
+  deleteExecution(ex: Execution): void {
+    this.endExecution(ex);
+    this.execIndex(ex.flowSid, 'ended').delete(ex);
+    this.executions.delete(ex.sid);
+    if (ex.callSid && this.executionByCall.get(ex.callSid) === ex) this.executionByCall.delete(ex.callSid);
+  }
+  getExecution(flowSid: string, sid: string): Execution {
+    const ex = this.executions.get(sid);
+    if (!ex || ex.flowSid !== flowSid) throw notFound(`The requested resource /Flows/${flowSid}/Executions/${sid} was not found`);
+    return ex;
+  }
+  activeExecutionsForContact(flowSid: string, address: string): Execution[] {
+    return [...(this.activeByContact.get(flowSid)?.get(address) ?? [])];
+  }
+
+  // ---- tasks ----
+  private taskIndex(ws: string, status: TaskStatus): Set<Task> {
+    let byStatus = this.tasksByStatus.get(ws);
+    if (!byStatus) this.tasksByStatus.set(ws, (byStatus = new Map()));
+    return bump(byStatus, status);
+  }
+  addTask(t: Omit<Task, 'seq' | 'version' | 'callSid' | 'closedAt'> & { closedAt?: number | null }): Task {
+    const task: Task = { ...t, seq: this.nextSeq(), version: 0, callSid: null, closedAt: t.closedAt ?? null };
+    this.tasks.set(task.sid, task);
+    this.taskIndex(task.workspaceSid, task.status).add(task);
+    this.indexCallSid(task);
+    if (task.status === 'canceled' || task.status === 'completed') {
+      task.closedAt ??= task.dateUpdated;
+      this.closedQueue.push(task);
+    }
+    return task;
+  }
+  parsedAttributes(t: Task): { ok: boolean; value: unknown } {
+    if (!t.parsed) {
+      try {
+        t.parsed = { ok: true, value: JSON.parse(t.attributes) };
+      } catch {
+        t.parsed = { ok: false, value: undefined };
+      }
+    }
+    return t.parsed;
+  }
+  private indexCallSid(t: Task): void {
+    if (t.callSid) this.tasksByCall.get(t.callSid)?.delete(t);
+    const p = this.parsedAttributes(t);
+    const cs = p.ok && p.value && typeof p.value === 'object' ? (p.value as Record<string, unknown>).call_sid : undefined;
+    t.callSid = typeof cs === 'string' ? cs : null;
+    if (t.callSid) bump(this.tasksByCall, t.callSid).add(t);
+  }
+  setTaskAttributes(t: Task, attributes: string, at = this.clock.now()): void {
+    t.attributes = attributes;
+    t.parsed = undefined;
+    this.indexCallSid(t);
+    t.dateUpdated = at;
+    t.version++;
+  }
+  /** Moves a task to a status without validation (the simulator and TaskRouter itself use this). */
+  setTaskStatus(t: Task, status: TaskStatus, reason: string | null = t.reason, at = this.clock.now()): void {
+    if (t.status !== status) {
+      this.taskIndex(t.workspaceSid, t.status).delete(t);
+      t.status = status;
+      this.taskIndex(t.workspaceSid, status).add(t);
+    }
+    t.reason = reason;
+    t.dateUpdated = at;
+    t.version++;
+    if (status === 'canceled' || status === 'completed') {
+      t.closedAt = at;
+      this.closedQueue.push(t);
+    }
+  }
+  deleteTask(t: Task): void {
+    this.taskIndex(t.workspaceSid, t.status).delete(t);
+    if (t.callSid) this.tasksByCall.get(t.callSid)?.delete(t);
+    this.tasks.delete(t.sid);
+  }
+  /** True when a closed task has outlived its TTL (it is then removed and `task.system-deleted` fires). */
+  isPurged(t: Task): boolean {
+    if (t.closedAt === null || this.clock.now() - t.closedAt < this.closedTaskTtlMs) return false;
+    if (this.tasks.get(t.sid) === t) {
+      this.deleteTask(t);
+      this.emitTaskEvent('task.system-deleted', t, 'Task deleted by the system after it closed', {});
+    }
+    return true;
+  }
+  /** Drops closed tasks past their TTL; called on a timer and before task lists. */
+  purgeClosedTasks(): void {
+    if (this.closedQueue.length === 0) return;
+    const keep: Task[] = [];
+    for (const t of this.closedQueue) {
+      if (this.tasks.get(t.sid) !== t || (t.status !== 'canceled' && t.status !== 'completed')) continue;
+      if (!this.isPurged(t)) keep.push(t);
+    }
+    this.closedQueue = keep;
+  }
+  getTask(ws: string, sid: string): Task {
+    const t = this.tasks.get(sid);
+    if (!t || t.workspaceSid !== ws || this.isPurged(t)) throw notFound(`The requested resource /Workspaces/${ws}/Tasks/${sid} was not found`);
+    return t;
+  }
+  tasksIn(ws: string, status: TaskStatus): Set<Task> {
+    return this.taskIndex(ws, status);
+  }
+
+  /** Applies a REST update to a task with TaskRouter's transition rules. */
+  updateTaskFromApi(t: Task, p: { assignmentStatus?: string; reason?: string; attributes?: string; priority?: number; ifMatch?: string }): void {
+    if (p.ifMatch !== undefined && normalizeEtag(p.ifMatch) !== String(t.version)) {
+      throw new TwilioHttpError(412, 20001, `The If-Match header value ${p.ifMatch} does not match the current version ${t.version} of Task ${t.sid}`);
+    }
+    const ws = t.workspaceSid;
+    const where = `${t.sid} in workspace ${ws} for account ${t.accountSid}`;
+    if (p.assignmentStatus !== undefined && p.attributes !== undefined && ['wrapping', 'completed'].includes(p.assignmentStatus)) {
+      throw badRequest('Changing the AssignmentStatus to wrapping or completed and the Attributes requires two separate requests');
+    }
+    if (p.attributes !== undefined) {
+      try {
+        JSON.parse(p.attributes);
+      } catch {
+        throw badRequest(`Invalid Attributes: ${p.attributes.slice(0, 60)} is not valid JSON`);
+      }
+    }
+    const now = this.clock.now();
+    if (p.assignmentStatus !== undefined) {
+      const to = p.assignmentStatus;
+      if (to === 'canceled') {
+        if (t.status !== 'pending' && t.status !== 'reserved') throw badRequest(`Cannot cancel task ${where} because it is not pending or reserved`);
+        this.setTaskStatus(t, 'canceled', p.reason ?? null, now);
+        this.emitTaskEvent('task.canceled', t, p.reason ?? 'Task canceled', {});
+      } else if (to === 'completed') {
+        if (t.status !== 'assigned' && t.status !== 'wrapping') throw badRequest(`Cannot complete task ${where} because it is not assigned or wrapping`);
+        this.setTaskStatus(t, 'completed', p.reason ?? null, now);
+        this.emitTaskEvent('task.completed', t, p.reason ?? 'Task completed', {});
+      } else if (to === 'wrapping') {
+        if (t.status !== 'assigned') throw badRequest(`Cannot wrap up a task ${where} because it's not currently assigned`);
+        this.setTaskStatus(t, 'wrapping', p.reason ?? t.reason, now);
+        this.emitTaskEvent('task.wrapup', t, 'Task wrapping up', {});
+      } else if (['pending', 'reserved', 'assigned'].includes(to)) {
+        throw badRequest(`Cannot set AssignmentStatus of task ${where} to ${to}: only canceled, wrapping or completed can be set through the API`);
+      } else {
+        throw badRequest(`Invalid AssignmentStatus ${to}`);
+      }
+    } else if (p.reason !== undefined) {
+      t.reason = p.reason;
+    }
+    if (p.attributes !== undefined) {
+      this.setTaskAttributes(t, p.attributes, now);
+      this.emitTaskEvent('task.updated', t, 'Task attributes updated', {});
+    }
+    if (p.priority !== undefined && p.priority !== t.priority) {
+      t.priority = p.priority;
+      t.dateUpdated = now;
+      t.version++;
+      this.emitTaskEvent('task.updated', t, 'Task priority updated', {});
+    }
+  }
+
+  // ---- TaskRouter events ----
+  emitTaskEvent(eventType: string, t: Task, description: string, extra: Record<string, string>, resourceType = 'Task', resourceSid = t.sid): TrEvent {
+    const ev: TrEvent = {
+      seq: this.nextSeq(),
+      sid: this.sids.make('EV'),
+      accountSid: t.accountSid,
+      workspaceSid: t.workspaceSid,
+      eventType,
+      description,
+      date: this.clock.now(),
+      resourceType,
+      resourceSid,
+      actorType: extra.WorkerSid ? 'worker' : 'account',
+      actorSid: extra.WorkerSid ?? t.accountSid,
+      data: {
+        task_sid: t.sid,
+        task_attributes: t.attributes,
+        task_age: Math.max(0, Math.floor((this.clock.now() - t.dateCreated) / 1000)),
+        task_priority: t.priority,
+        task_assignment_status: t.status,
+        task_channel_sid: t.channelSid,
+        task_channel_unique_name: t.channelUniqueName,
+        task_queue_sid: t.queueSid,
+        task_queue_name: t.queueName,
+        workflow_sid: t.workflowSid,
+        workflow_name: t.workflowName,
+        task_date_created: Math.floor(t.dateCreated / 1000),
+        ...(eventType === 'task.canceled' ? { task_canceled_reason: t.reason } : {}),
+        ...(eventType === 'task.completed' ? { task_completed_reason: t.reason } : {}),
+        ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(), v])),
+      },
+    };
+    let list = this.events.get(t.workspaceSid);
+    if (!list) this.events.set(t.workspaceSid, (list = []));
+    list.push(ev);
+    for (const l of this.taskListeners) l(ev, t, extra);
+    return ev;
+  }
+}
+
+export function normalizeEtag(v: string): string {
+  return v.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}

@@ -1,0 +1,112 @@
+/**
+ * The one way unstick talks to Twilio: the real `twilio` SDK, aimed at real Twilio or, when
+ * `config.baseUrl` is set, at the local emulator through an httpClient that rewrites Twilio hosts.
+ * No SDK auto-retry: retries belong to Temporal activities.
+ */
+import * as http from 'node:http';
+import twilio from 'twilio';
+import type { TwilioConfig } from '../config';
+
+import type RequestClient from 'twilio/lib/base/RequestClient';
+import type Response from 'twilio/lib/http/response';
+
+type RequestOptions = RequestClient.RequestClientOptions;
+
+export type TwilioClient = ReturnType<typeof twilio>;
+
+export const TWILIO_PRODUCTS = ['api', 'studio', 'taskrouter', 'webhooks'] as const;
+const HOST_RE = /^(api|studio|taskrouter|webhooks)(\.[a-z0-9-]+)*\.twilio\.com$/i;
+
+/**
+ * Maps `https://<product>.twilio.com/<rest>` (also edge/region host forms) to `${baseUrl}/<product>/<rest>`;
+ * any other URL is returned unchanged. Used by the SDK client and by the emulator for webhooks and 302s.
+ */
+export function twilioHostRewrite(url: string, baseUrl: string | undefined): string {
+  if (!baseUrl) return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  const m = HOST_RE.exec(u.hostname);
+  if (!m) return url;
+  return `${baseUrl.replace(/\/+$/, '')}/${m[1]!.toLowerCase()}${u.pathname}${u.search}`;
+}
+
+export interface RawResponseInfo {
+  method: string;
+  uri: string;
+  statusCode: number;
+  body: unknown;
+  headers: Record<string, unknown>;
+}
+
+export interface TwilioHttpClientOptions extends RequestOptions {
+  baseUrl?: string;
+  /** Called with every raw response (before the SDK parses it): used by contract tests and metrics. */
+  onResponse?: (info: RawResponseInfo) => void;
+}
+
+/** The SDK's RequestClient with host rewriting (emulator), keep-alive for plain http, and a response tap. */
+export class TwilioHttpClient extends twilio.RequestClient {
+  private readonly baseUrl?: string;
+  private readonly onResponse?: (info: RawResponseInfo) => void;
+
+  constructor(opts: TwilioHttpClientOptions = {}) {
+    const { baseUrl, onResponse, ...rest } = opts;
+    super(rest);
+    this.baseUrl = baseUrl;
+    this.onResponse = onResponse;
+    // The SDK only configures an https agent; the emulator speaks plain http.
+    this.axios.defaults.httpAgent = new http.Agent({ keepAlive: rest.keepAlive !== false, maxSockets: rest.maxSockets ?? 100 });
+  }
+
+  override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
+    const uri = twilioHostRewrite(opts.uri, this.baseUrl);
+    const res = await super.request<TData>({ ...opts, uri });
+    this.onResponse?.({ method: String(opts.method).toUpperCase(), uri, statusCode: res.statusCode, body: res.body, headers: res.headers ?? {} });
+    return res;
+  }
+}
+
+export interface CreateTwilioClientOptions {
+  onResponse?: (info: RawResponseInfo) => void;
+}
+
+export function createTwilioClient(config: TwilioConfig, opts: CreateTwilioClientOptions = {}): TwilioClient {
+  if (!config.accountSid) throw new Error('TwilioConfig.accountSid is required (AC…)');
+  const useKey = !!(config.apiKey && config.apiSecret);
+  const username = useKey ? config.apiKey! : config.accountSid;
+  const password = useKey ? config.apiSecret! : config.authToken;
+  if (!password) throw new Error('TwilioConfig needs authToken, or apiKey and apiSecret');
+  const httpClient = new TwilioHttpClient({
+    baseUrl: config.baseUrl,
+    timeout: config.requestTimeoutMs,
+    keepAlive: true,
+    maxSockets: Math.max(100, config.maxInFlight * 2),
+    autoRetry: false,
+    onResponse: opts.onResponse,
+  });
+  return twilio(username, password, {
+    accountSid: config.accountSid,
+    httpClient,
+    autoRetry: false,
+    timeout: config.requestTimeoutMs,
+    keepAlive: true,
+  });
+}
+
+/** The ETag of a `*WithHttpInfo` response (axios lower-cases header names). */
+export function etagOf(headers: unknown): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const h = headers as Record<string, unknown>;
+  const v = h.etag ?? h.ETag;
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+/** Fetches a TaskRouter Task with its ETag, for a read-verify-write with `If-Match`. */
+export async function fetchTaskWithEtag(client: TwilioClient, workspaceSid: string, taskSid: string) {
+  const res = await client.taskrouter.v1.workspaces(workspaceSid).tasks(taskSid).fetchWithHttpInfo();
+  return { task: res.body, etag: etagOf(res.headers), statusCode: res.statusCode };
+}
