@@ -129,8 +129,8 @@ function installHelp(version: string): string {
     `  - a release archive from https://github.com/temporalio/cli/releases/tag/v${version}: unpack it and put \`temporal\` on your PATH,`,
     `    or set TEMPORAL_CLI_PATH=/path/to/temporal`,
     `  - Go >= ${MIN_GO_VERSION.join('.')} on your PATH (https://go.dev/dl/): unstick then builds v${version} into its cache once (~4 min)`,
-    `  - online: Temporal's CDN (https://temporal.download/cli/archive/latest?platform=linux&arch=amd64, and the`,
-    `    same for darwin/windows, arm64) or the Temporal SDK's test environment download the CLI for you`,
+    `  - online: an archive from Temporal's CDN, https://temporal.download/cli/archive/latest?platform=<linux|darwin|windows>&arch=<amd64|arm64>`,
+    `    (the latest release, not pinned), or let the Temporal SDK's test environment download one (TestWorkflowEnvironment.createLocal())`,
   ].join('\n');
 }
 
