@@ -41,7 +41,7 @@ function callVariants(): CallFacts[] {
     } else if (TERMINAL.includes(status)) {
       // end unknown; within grace; exactly at grace end; well past grace (and past a 2 min wrap limit)
       for (const endedAtMs of [undefined, NOW - 30 * SEC, NOW - 1 * MIN, NOW - 10 * MIN]) {
-        out.push(Object.freeze({ status, startedAtMs: NOW - 20 * MIN, endedAtMs }));
+        out.push(Object.freeze({ status, sid: CALL_SID, startedAtMs: NOW - 20 * MIN, endedAtMs }));
       }
     } else {
       for (const endedAtMs of [undefined, NOW - 10 * MIN]) out.push(Object.freeze({ status, endedAtMs }));

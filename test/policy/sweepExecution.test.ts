@@ -87,6 +87,8 @@ describe('policy: decideSweepExecution', () => {
     ['voice: very old but call live → still skip', ex('call', { createdAtMs: NOW - 48 * HOUR }), call('in-progress'), 'skip:call-live'],
     ['sms: last step 5 h ago → end', ex('message', { lastStepAtMs: NOW - 5 * HOUR }), undefined, 'end-execution'],
     ['sms: last step exactly 4 h ago → end', ex('message', { lastStepAtMs: NOW - 4 * HOUR }), undefined, 'end-execution'],
+    ['sms: last step 1 ms short of 4 h → skip messaging-not-idle', ex('message', { lastStepAtMs: NOW - 4 * HOUR + 1 }), undefined, 'skip:messaging-not-idle'],
+    ['voice: call ended 1 ms short of grace → skip grace-period', ex('call'), call('completed', 1 * MIN - 1), 'skip:grace-period'],
     ['sms: last step 1 h ago → skip messaging-not-idle', ex('message', { lastStepAtMs: NOW - 1 * HOUR }), undefined, 'skip:messaging-not-idle'],
     ['sms: old creation but recent step → skip', ex('message', { createdAtMs: NOW - 30 * HOUR, lastStepAtMs: NOW - 10 * MIN }), undefined, 'skip:messaging-not-idle'],
     ['sms: no step known, created 5 h ago → end', ex('message', { createdAtMs: NOW - 5 * HOUR }), undefined, 'end-execution'],

@@ -191,6 +191,8 @@ describe('policy: decideSweepTask', () => {
     ['voice task with channelType web → skip not-voice', task('assigned', SWEEP_ATTRS.hintWeb), call('completed', 10 * MIN), 'skip:not-voice'],
     ['voice task with channelType voice → complete', task('assigned', SWEEP_ATTRS.hintVoice), call('completed', 10 * MIN), 'complete-task:assigned'],
     ['call ended 30 s ago (grace 60 s) → skip grace-period', task('assigned'), call('completed', 30 * SEC), 'skip:grace-period'],
+    ['call ended exactly at grace end → complete', task('assigned'), call('completed', 1 * MIN), 'complete-task:assigned'],
+    ['call ended 1 ms short of grace → skip grace-period', task('pending'), call('completed', 1 * MIN - 1), 'skip:grace-period'],
     ['call ended 30 s ago, grace 0 → complete', task('assigned'), call('completed', 30 * SEC), 'complete-task:assigned', { graceMs: 0 }],
     ['fetched call is another call → skip call-sid-mismatch', task('assigned'), { status: 'completed', sid: OTHER_CALL_SID, endedAtMs: NOW - 10 * MIN }, 'skip:call-sid-mismatch'],
     ['not open: wrapping → none', task('wrapping'), call('completed', 10 * MIN), 'none'],
