@@ -50,9 +50,9 @@ function refuse(reply: FastifyReply, code: number, error: string): FastifyReply 
 export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   const { config, client } = deps;
   const accountSid = config.twilio.accountSid;
-  const authToken = config.twilio.authToken;
   if (!accountSid) throw new Error('the webhook needs TWILIO_ACCOUNT_SID: callbacks from other accounts are refused');
-  if (!authToken) throw new Error('the webhook needs TWILIO_AUTH_TOKEN: Twilio signs every webhook with the account auth token');
+  if (!config.twilio.authToken) throw new Error('the webhook needs TWILIO_AUTH_TOKEN: Twilio signs every webhook with the account auth token');
+  const authToken: string = config.twilio.authToken;
   const log = deps.log ?? pino({ name: 'unstick-webhook', level: config.logLevel });
   const now = deps.now ?? Date.now;
   const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5000;
@@ -89,14 +89,14 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   });
 
   /** Signature first (403), then shape; returns the params only for a request that may go on. */
-  function checkSignature(request: FastifyRequest, reply: FastifyReply, route: string): FormParams | undefined {
+  function signedParams(request: FastifyRequest, reply: FastifyReply, route: string): FormParams | undefined {
     const params = formParams(request);
     if (!params) {
       log.info({ route, decision: 'refused', httpStatus: 400 }, 'body is not form-encoded');
       void refuse(reply, 400, 'body must be application/x-www-form-urlencoded');
       return undefined;
     }
-    if (!hasValidSignature(authToken!, request, publicUrl, params)) {
+    if (!hasValidSignature(authToken, request, publicUrl, params)) {
       const present = typeof request.headers['x-twilio-signature'] === 'string';
       log.warn({ route, decision: 'refused', httpStatus: 403, signature: present ? 'invalid' : 'missing' }, 'X-Twilio-Signature check failed');
       void refuse(reply, 403, 'invalid X-Twilio-Signature');
@@ -124,7 +124,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
 
   app.post(VOICE_STATUS_PATH, async (request, reply) => {
     const route = VOICE_STATUS_PATH;
-    const params = checkSignature(request, reply, route);
+    const params = signedParams(request, reply, route);
     if (!params) return reply;
     const parsed = parseVoiceStatus(params, accountSid);
     if (!parsed.ok) {
@@ -158,7 +158,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
 
   app.post(TASKROUTER_EVENTS_PATH, async (request, reply) => {
     const route = TASKROUTER_EVENTS_PATH;
-    const params = checkSignature(request, reply, route);
+    const params = signedParams(request, reply, route);
     if (!params) return reply;
     const ack = (): FastifyReply => reply.code(204).header('content-type', 'application/json').send();
     const decision = parseTaskRouterEvent(params, accountSid);
