@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { ConfigError } from './config';
 import { EXIT_CONFIG, EXIT_FAILURE, getConfig } from './cli/context';
+import * as audit from './cli/audit';
+import * as emulator from './cli/emulator';
 import * as temporalPath from './cli/temporalPath';
 import * as up from './cli/up';
 import * as webhook from './cli/webhook';
@@ -15,7 +17,9 @@ const COMMANDS: Array<{ register(program: Command): void }> = [
   temporalPath,
   worker,
   up,
+  audit,
   webhook,
+  emulator,
 ];
 
 export function buildProgram(): Command {
