@@ -49,12 +49,15 @@ export async function up(baseConfig: Config): Promise<void> {
   installRuntime(log, { shutdownSignals: [] });
 
   const stopRequested = new AbortController();
-  let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
+    if (!firstSignalAt) {
+      firstSignalAt = Date.now();
       log.info(`${sig}: stopping (press Ctrl-C again to force)`);
       stopRequested.abort();
+    } else if (Date.now() - firstSignalAt < 1500) {
+      // Under `npm start` the same Ctrl-C arrives twice: from the terminal and relayed by tsx.
+      return;
     } else {
       log.warn(`${sig} again: exiting now`);
       process.exit(130); // the dev server is terminated by its exit hook

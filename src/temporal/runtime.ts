@@ -39,7 +39,9 @@ export function installRuntime(log: Logger, opts: { shutdownSignals?: NodeJS.Sig
     Runtime.install({
       logger: new DefaultLogger(level, (entry) => {
         const { message, meta } = entry;
-        log[PINO_LEVEL[entry.level]](meta ?? {}, message);
+        // The SDK logs webpack's whole build report at INFO; keep it for debug.
+        const lvl = entry.level === 'INFO' && message.startsWith('asset workflow-bundle') ? 'debug' : PINO_LEVEL[entry.level];
+        log[lvl](meta ?? {}, message);
       }),
       // Core (Rust) logs: forwarded into the logger above, at least WARN so polling noise stays out.
       telemetryOptions: { logging: { filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN' }, forward: {} } },
