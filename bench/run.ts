@@ -1,0 +1,28 @@
+/**
+ * Benchmark entry point: `npm run bench -- <name> [options]`. One benchmark so far: `sweep`.
+ */
+import { main as sweepMain } from './sweep';
+
+const BENCHMARKS: Record<string, (argv: string[]) => Promise<number>> = {
+  sweep: sweepMain,
+};
+
+async function run(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  const bench = name ? BENCHMARKS[name] : undefined;
+  if (!bench) {
+    process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [options]  (--help for options)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.exitCode = await bench(rest);
+}
+
+run().then(
+  // Temporal's native runtime keeps handles open; exit explicitly once done.
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

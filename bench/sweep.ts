@@ -1,0 +1,391 @@
+/**
+ * `npm run bench -- sweep [--tasks N] [--latency ms] [--cap N] [--seed N] [--concurrency N] [--no-write]`
+ *
+ * The seed's bulk cleaner (bench/seedCleaner.ts) against unstick's `sweep` workflow, on identical emulator state:
+ * N open Tasks (60% voice with a finished call, 30% voice with a live call, 10% chat or unparsable), a fixed latency
+ * per request and a cap on requests in flight per account. The emulator runs in its own process. Reports both wall
+ * times, their ratio, the Twilio requests each made (emulator counters), the bound requests × latency ÷ cap and the
+ * fraction of it reached, and checks that both closed exactly the same Tasks and no live-call Task.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import twilio from 'twilio';
+import { createActivities } from '../src/activities';
+import { loadConfig, type Config } from '../src/config';
+import { SWEEP_WORKFLOW_TYPE, type SweepInput, type SweepReport } from '../src/shared/sweepTypes';
+import { createLogger } from '../src/log';
+import { installRuntime } from '../src/temporal/runtime';
+import { startDevServer, type DevServer } from '../src/temporal/devServer';
+import { TwilioHttpClient } from '../src/twilio/client';
+import { createWorker } from '../src/worker';
+import { startEmulatorProcess, type BenchEmulator, type ChildCounters, type ChildSeedResult, type SeedCategory } from './emulatorProcess';
+import { runSeedCleaner, type SeedCleanerResult } from './seedCleaner';
+
+export interface SweepBenchOptions {
+  tasks: number;
+  latencyMs: number;
+  cap: number;
+  seed: number;
+  /** Twilio requests in flight inside a sweep page (and the worker's process-wide cap); default = cap. */
+  concurrency?: number;
+  pageSize: number;
+  /** Write bench/results/sweep-<timestamp>.json and sweep-latest.md. */
+  write: boolean;
+  resultsDir: string;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_MIX: Record<SeedCategory, number> = { voiceEnded: 60, voiceLive: 30, chat: 5, unparsable: 5 };
+export const TARGETS = { speedup: 30, boundFraction: 0.6 } as const;
+
+export interface RunFigures {
+  wallMs: number;
+  requests: ChildCounters;
+  /** requests × latency ÷ cap: the least wall time any client could need under the cap. */
+  boundMs: number;
+  /** boundMs ÷ wallMs. */
+  boundFraction: number;
+  /** Task SIDs closed (by the emulator's state), with the status they ended in. */
+  closed: Record<string, string>;
+}
+
+export interface SweepBenchReport {
+  benchmark: 'sweep';
+  startedAt: string;
+  finishedAt: string;
+  host: { platform: string; arch: string; cpus: number; cpuModel: string; node: string };
+  params: { tasks: number; latencyMs: number; cap: number; seed: number; concurrency: number; pageSize: number; mix: Record<SeedCategory, number> };
+  seeded: Record<SeedCategory, number>;
+  baseline: RunFigures & { cleaner: Omit<SeedCleanerResult, 'closed'> };
+  unstick: RunFigures & { sweep: Omit<SweepReport, 'actions' | 'errors'> & { errors: SweepReport['errors'] } };
+  /** baseline wall ÷ unstick wall. */
+  speedup: number;
+  check: {
+    /** Both runs closed exactly the same Tasks (mapped by category and position between the two seedings), with the same status. */
+    sameTasksClosed: boolean;
+    /** Both runs seeded identical SIDs (same seed value). */
+    identicalSeeds: boolean;
+    baselineClosed: number;
+    unstickClosed: number;
+    onlyBaseline: string[];
+    onlyUnstick: string[];
+    statusDiffers: string[];
+    liveCallTasksClosed: { baseline: number; unstick: number };
+    closedByCategory: { baseline: Record<SeedCategory, number>; unstick: Record<SeedCategory, number> };
+    pass: boolean;
+  };
+  targets: Array<{ name: string; value: number; target: number; pass: boolean }>;
+}
+
+const CATEGORIES: SeedCategory[] = ['voiceEnded', 'voiceLive', 'chat', 'unparsable'];
+
+function boundOf(requests: number, latencyMs: number, cap: number): number {
+  return (requests * latencyMs) / cap;
+}
+
+async function closedTasks(emu: BenchEmulator, seeded: ChildSeedResult): Promise<Record<string, string>> {
+  const all = CATEGORIES.flatMap((c) => seeded.byCategory[c]);
+  const statuses = await emu.taskStatuses(all);
+  const closed: Record<string, string> = {};
+  for (const [sid, status] of Object.entries(statuses)) {
+    if (status === 'canceled' || status === 'completed' || status === null) closed[sid] = status ?? 'gone';
+  }
+  return closed;
+}
+
+function benchConfig(emu: BenchEmulator, o: { cap: number; address: string; namespace: string }): Config {
+  return loadConfig({
+    TWILIO_ACCOUNT_SID: emu.accountSid,
+    TWILIO_AUTH_TOKEN: emu.authToken,
+    TWILIO_API_BASE_URL: emu.url,
+    TWILIO_MAX_IN_FLIGHT: String(o.cap),
+    TWILIO_REQUEST_TIMEOUT: '30s',
+    TEMPORAL_ADDRESS: o.address,
+    TEMPORAL_NAMESPACE: o.namespace,
+    UNSTICK_LOG_LEVEL: 'warn',
+  });
+}
+
+/** The seed's client: the twilio SDK with autoRetry and maxRetries 3 (as the published script), aimed at the emulator. */
+function seedCleanerClient(emu: BenchEmulator) {
+  const httpClient = new TwilioHttpClient({ baseUrl: emu.url, autoRetry: true, maxRetries: 3, keepAlive: true });
+  return twilio(emu.accountSid, emu.authToken, { accountSid: emu.accountSid, httpClient, autoRetry: true, maxRetries: 3 });
+}
+
+async function runBaseline(emu: BenchEmulator, seeded: ChildSeedResult, o: SweepBenchOptions): Promise<SweepBenchReport['baseline']> {
+  await emu.resetCounters();
+  const client = seedCleanerClient(emu);
+  let lastLog = Date.now();
+  const result = await runSeedCleaner(client, seeded.workspaceSid, {
+    onProgress: (n) => {
+      if (Date.now() - lastLog > 10_000) {
+        lastLog = Date.now();
+        o.log(`  baseline: ${n} Tasks processed`);
+      }
+    },
+  });
+  const requests = await emu.counters();
+  const closed = await closedTasks(emu, seeded);
+  const boundMs = boundOf(requests.total, o.latencyMs, o.cap);
+  const { closed: _closedList, ...cleaner } = result;
+  return { wallMs: result.wallMs, requests, boundMs, boundFraction: boundMs / result.wallMs, closed, cleaner };
+}
+
+async function runUnstick(emu: BenchEmulator, seeded: ChildSeedResult, o: SweepBenchOptions, concurrency: number): Promise<SweepBenchReport['unstick']> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'unstick-bench-'));
+  let server: DevServer | undefined;
+  try {
+    server = await startDevServer({ dbFile: path.join(dir, 'temporal.db'), headless: true, logLevel: 'error' });
+    const config = benchConfig(emu, { cap: concurrency, address: server.address, namespace: server.namespace });
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection, namespace: server.namespace });
+    try {
+      const worker = await createWorker({
+        connection: nativeConnection,
+        namespace: server.namespace,
+        taskQueue: config.temporal.taskQueue,
+        activities: createActivities({ config }),
+        options: { maxConcurrentActivityTaskExecutions: 20 },
+      });
+      const input: SweepInput = {
+        workspaceSids: [seeded.workspaceSid],
+        channels: ['voice'],
+        dryRun: false,
+        maxActions: o.tasks * 2 + 1,
+        concurrency,
+        pageSize: o.pageSize,
+        // One run: the benchmark measures the sweep, not continueAsNew.
+        pagesPerRun: Math.ceil(o.tasks / o.pageSize) + 10,
+        trigger: 'bench',
+      };
+      const figures = await worker.runUntil(async () => {
+        await emu.resetCounters();
+        const started = performance.now();
+        const handle = await client.workflow.start(SWEEP_WORKFLOW_TYPE, {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: `bench-sweep-${Date.now()}`,
+          args: [input],
+        });
+        const report = (await handle.result()) as SweepReport;
+        const wallMs = performance.now() - started;
+        const requests = await emu.counters();
+        return { wallMs, requests, report };
+      });
+      const closed = await closedTasks(emu, seeded);
+      const boundMs = boundOf(figures.requests.total, o.latencyMs, o.cap);
+      const { actions: _actions, ...sweep } = figures.report;
+      return { wallMs: figures.wallMs, requests: figures.requests, boundMs, boundFraction: boundMs / figures.wallMs, closed, sweep };
+    } finally {
+      await connection.close();
+      await nativeConnection.close();
+    }
+  } finally {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Maps the unstick run's SIDs onto the baseline's by category and position, so the two seedings compare even if SIDs differ. */
+function compare(a: ChildSeedResult, b: ChildSeedResult, base: Record<string, string>, uns: Record<string, string>): SweepBenchReport['check'] {
+  const toBaseline = new Map<string, string>();
+  const categoryOf = new Map<string, SeedCategory>();
+  let identicalSeeds = true;
+  for (const c of CATEGORIES) {
+    const sa = a.byCategory[c];
+    const sb = b.byCategory[c];
+    if (sa.length !== sb.length) identicalSeeds = false;
+    sb.forEach((sid, i) => {
+      const mapped = sa[i];
+      if (mapped !== sid) identicalSeeds = false;
+      if (mapped) toBaseline.set(sid, mapped);
+    });
+    for (const sid of sa) categoryOf.set(sid, c);
+  }
+  const unsMapped: Record<string, string> = {};
+  for (const [sid, st] of Object.entries(uns)) unsMapped[toBaseline.get(sid) ?? sid] = st;
+  const onlyBaseline = Object.keys(base).filter((s) => !(s in unsMapped));
+  const onlyUnstick = Object.keys(unsMapped).filter((s) => !(s in base));
+  const statusDiffers = Object.keys(base).filter((s) => s in unsMapped && unsMapped[s] !== base[s]);
+  const byCat = (closed: Record<string, string>) => {
+    const out = { voiceEnded: 0, voiceLive: 0, chat: 0, unparsable: 0 } as Record<SeedCategory, number>;
+    for (const sid of Object.keys(closed)) {
+      const c = categoryOf.get(sid);
+      if (c) out[c]++;
+    }
+    return out;
+  };
+  const closedByCategory = { baseline: byCat(base), unstick: byCat(unsMapped) };
+  const liveCallTasksClosed = { baseline: closedByCategory.baseline.voiceLive, unstick: closedByCategory.unstick.voiceLive };
+  const sameTasksClosed = onlyBaseline.length === 0 && onlyUnstick.length === 0 && statusDiffers.length === 0;
+  return {
+    sameTasksClosed,
+    identicalSeeds,
+    baselineClosed: Object.keys(base).length,
+    unstickClosed: Object.keys(unsMapped).length,
+    onlyBaseline: onlyBaseline.slice(0, 20),
+    onlyUnstick: onlyUnstick.slice(0, 20),
+    statusDiffers: statusDiffers.slice(0, 20),
+    liveCallTasksClosed,
+    closedByCategory,
+    pass: sameTasksClosed && liveCallTasksClosed.baseline === 0 && liveCallTasksClosed.unstick === 0,
+  };
+}
+
+export async function runSweepBench(o: SweepBenchOptions): Promise<SweepBenchReport> {
+  const startedAt = new Date().toISOString();
+  const concurrency = o.concurrency ?? o.cap;
+  // In mocha the root hook has installed one already; then this is a no-op.
+  installRuntime(createLogger('bench'), { shutdownSignals: [] });
+  const emu = await startEmulatorProcess({ seed: o.seed });
+  try {
+    await emu.setFaults({ latencyMs: o.latencyMs, cap: o.cap });
+    o.log(`emulator pid ${emu.pid} at ${emu.url}; ${o.tasks} Tasks, ${o.latencyMs} ms latency, cap ${o.cap} in flight`);
+
+    const seededA = await emu.reseed({ seed: o.seed, tasks: o.tasks, mix: DEFAULT_MIX });
+    o.log('baseline (seed cleaner, one Task at a time)…');
+    const baseline = await runBaseline(emu, seededA, o);
+    o.log(`  baseline: ${(baseline.wallMs / 1000).toFixed(2)} s, ${baseline.requests.total} requests`);
+
+    const seededB = await emu.reseed({ seed: o.seed, tasks: o.tasks, mix: DEFAULT_MIX });
+    o.log('unstick (sweep workflow on a dev server, worker in this process)…');
+    const unstick = await runUnstick(emu, seededB, o, concurrency);
+    o.log(`  unstick: ${(unstick.wallMs / 1000).toFixed(2)} s, ${unstick.requests.total} requests`);
+
+    const check = compare(seededA, seededB, baseline.closed, unstick.closed);
+    const speedup = baseline.wallMs / unstick.wallMs;
+    const report: SweepBenchReport = {
+      benchmark: 'sweep',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      host: { platform: process.platform, arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version },
+      params: { tasks: o.tasks, latencyMs: o.latencyMs, cap: o.cap, seed: o.seed, concurrency, pageSize: o.pageSize, mix: DEFAULT_MIX },
+      seeded: Object.fromEntries(CATEGORIES.map((c) => [c, seededA.byCategory[c].length])) as Record<SeedCategory, number>,
+      baseline,
+      unstick,
+      speedup,
+      check,
+      targets: [
+        { name: `unstick ≥ ${TARGETS.speedup}× faster than the seed cleaner`, value: speedup, target: TARGETS.speedup, pass: speedup >= TARGETS.speedup },
+        { name: `unstick reaches ≥ ${TARGETS.boundFraction * 100}% of the bound`, value: unstick.boundFraction, target: TARGETS.boundFraction, pass: unstick.boundFraction >= TARGETS.boundFraction },
+      ],
+    };
+    return report;
+  } finally {
+    await emu.stop();
+  }
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function renderMarkdown(r: SweepBenchReport): string {
+  const p = r.params;
+  const lines = [
+    `# Sweep benchmark — ${r.finishedAt}`,
+    '',
+    `${p.tasks} open Tasks (${CATEGORIES.map((c) => `${r.seeded[c]} ${c}`).join(', ')}), ${p.latencyMs} ms latency per request, ` +
+      `cap ${p.cap} requests in flight per account, seed ${p.seed}; unstick concurrency ${p.concurrency}, page size ${p.pageSize}. ` +
+      `Host: ${r.host.cpus} × ${r.host.cpuModel}, Node ${r.host.node}. Emulator in its own process.`,
+    '',
+    '| | wall time | Twilio requests (reads / writes) | 429s | max in flight | bound (req × latency ÷ cap) | bound ÷ wall |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| seed cleaner (baseline) | ${s(r.baseline.wallMs)} | ${r.baseline.requests.total} (${r.baseline.requests.reads} / ${r.baseline.requests.writes}) | ${r.baseline.requests.tooManyRequests} | ${r.baseline.requests.maxInFlightSeen} | ${s(r.baseline.boundMs)} | ${pct(r.baseline.boundFraction)} |`,
+    `| unstick sweep | ${s(r.unstick.wallMs)} | ${r.unstick.requests.total} (${r.unstick.requests.reads} / ${r.unstick.requests.writes}) | ${r.unstick.requests.tooManyRequests} | ${r.unstick.requests.maxInFlightSeen} | ${s(r.unstick.boundMs)} | ${pct(r.unstick.boundFraction)} |`,
+    '',
+    `Speed-up (baseline ÷ unstick): **${r.speedup.toFixed(1)}×**.`,
+    '',
+    `Closed: baseline ${r.check.baselineClosed}, unstick ${r.check.unstickClosed}; same Tasks closed with the same status: ` +
+      `**${r.check.sameTasksClosed ? 'yes' : 'NO'}**; live-call Tasks closed: baseline ${r.check.liveCallTasksClosed.baseline}, unstick ${r.check.liveCallTasksClosed.unstick}` +
+      `${r.check.identicalSeeds ? ' (both seedings produced identical SIDs)' : ' (SIDs mapped by category and position)'}.`,
+    '',
+    '| target | value | result |',
+    '| --- | ---: | --- |',
+    ...r.targets.map((t) => `| ${t.name} | ${t.target < 1 ? pct(t.value) : `${t.value.toFixed(1)}×`} | ${t.pass ? 'PASS' : 'FAIL'} |`),
+    `| same Tasks closed, no live-call Task closed | ${r.check.pass ? 'yes' : 'no'} | ${r.check.pass ? 'PASS' : 'FAIL'} |`,
+    '',
+    `unstick sweep: ${r.unstick.sweep.summary}`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function renderSummary(r: SweepBenchReport): string {
+  return [
+    `baseline ${s(r.baseline.wallMs)} (${r.baseline.requests.total} requests), unstick ${s(r.unstick.wallMs)} (${r.unstick.requests.total} requests, ${r.unstick.requests.tooManyRequests} × 429)`,
+    `speed-up ${r.speedup.toFixed(1)}×; bound ${s(r.unstick.boundMs)}, reached ${pct(r.unstick.boundFraction)}`,
+    ...r.targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.target < 1 ? pct(t.value) : `${t.value.toFixed(1)}×`}`),
+    `${r.check.pass ? 'PASS' : 'FAIL'}  same Tasks closed (${r.check.baselineClosed} vs ${r.check.unstickClosed}), live-call Tasks closed: ${r.check.liveCallTasksClosed.baseline} / ${r.check.liveCallTasksClosed.unstick}`,
+  ].join('\n');
+}
+
+export function writeResults(r: SweepBenchReport, dir: string): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const stamp = r.finishedAt.replace(/[:.]/g, '-');
+  const json = path.join(dir, `sweep-${stamp}.json`);
+  const md = path.join(dir, 'sweep-latest.md');
+  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(md, renderMarkdown(r));
+  return { json, md };
+}
+
+function parseArgs(argv: string[]): SweepBenchOptions | 'help' {
+  const o: SweepBenchOptions = {
+    tasks: 10_000, latencyMs: 10, cap: 50, seed: 42, pageSize: 1000, write: true,
+    resultsDir: path.join(__dirname, 'results'),
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
+  const num = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} needs a number ≥ ${min}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--tasks': o.tasks = Math.floor(num(flag, value(), 1)); break;
+      case '--latency': o.latencyMs = num(flag, value(), 0); break;
+      case '--cap': o.cap = Math.floor(num(flag, value(), 1)); break;
+      case '--seed': o.seed = Math.floor(num(flag, value(), 0)); break;
+      case '--concurrency': o.concurrency = Math.floor(num(flag, value(), 1)); break;
+      case '--page-size': o.pageSize = Math.min(1000, Math.floor(num(flag, value(), 1))); break;
+      case '--no-write': o.write = false; break;
+      case '--results-dir': o.resultsDir = path.resolve(value() ?? ''); break;
+      case '--help': case '-h': return 'help';
+      default: throw new Error(`unknown option ${a} (try --help)`);
+    }
+  }
+  return o;
+}
+
+const HELP = `npm run bench -- sweep [options]
+  --tasks N         open Tasks to seed (default 10000)
+  --latency MS      emulator latency per request (default 10)
+  --cap N           requests in flight per account before 429 (default 50)
+  --concurrency N   unstick's requests in flight (default = cap)
+  --seed N          emulator seed (default 42)
+  --page-size N     list page size for both (default 1000)
+  --no-write        do not write bench/results/
+  --results-dir D   where to write results (default bench/results)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  process.env.UNSTICK_LOG_LEVEL ??= 'warn';
+  const o = parseArgs(argv);
+  if (o === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const report = await runSweepBench(o);
+  process.stdout.write(`${renderSummary(report)}\n`);
+  if (o.write) {
+    const files = writeResults(report, o.resultsDir);
+    process.stdout.write(`results: ${files.json}\n         ${files.md}\n`);
+  }
+  return report.targets.every((t) => t.pass) && report.check.pass ? 0 : 1;
+}
