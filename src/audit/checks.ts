@@ -47,6 +47,8 @@ export interface AuditFinding {
   message: string;
   /** Numbers (E.164) whose voice URL routes to the flow (concurrent-calls). */
   numbers?: string[];
+  /** The number's status callback as found (number checks). */
+  statusCallback?: string | null;
   /** What `--fix` sets the status callback to (only for fixable findings). */
   proposedStatusCallback?: string;
   /** Manual remedy when `--fix` cannot repair it. */
@@ -118,7 +120,7 @@ export function checkNumber(ctx: CheckContext, n: NumberFacts, flowSid: string, 
     ? flow.webhookUrl.trim().replace(/^http:/i, 'https:')
     : flowWebhookUrl(ctx.accountSid, flowSid);
   const current = normaliseUrl(n.statusCallback);
-  const base = { resourceSid: n.sid, label: n.phoneNumber, flowSid };
+  const base = { resourceSid: n.sid, label: n.phoneNumber, flowSid, statusCallback: n.statusCallback };
   if (current !== '' && current === normaliseUrl(flowUrl)) return [];
   if (ctx.unstickStatusUrl && current !== '' && current === normaliseUrl(ctx.unstickStatusUrl)) {
     const redirect = ctx.flowRedirects[n.phoneNumber];

@@ -107,7 +107,7 @@ export async function runAudit({ twilio, config, fix }: RunAuditOptions): Promis
     // One at a time: a handful of numbers, and each change is printed in order.
     for (const f of findings) {
       if (!f.proposedStatusCallback) continue;
-      const before = numbers.find((n) => n.sid === f.resourceSid)?.statusCallback ?? null;
+      const before = f.statusCallback ?? null;
       try {
         const updated = await twilio.incomingPhoneNumbers(f.resourceSid).update({ statusCallback: f.proposedStatusCallback, statusCallbackMethod: 'POST' });
         f.fixed = { field: 'status_callback', before, after: updated.statusCallback };

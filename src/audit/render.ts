@@ -13,16 +13,17 @@ export function renderAuditTable(report: AuditReport, opts: { colour?: boolean }
   const style = opts.colour ? {} : { head: [] as string[], border: [] as string[] };
   const table = new Table({
     head: ['check', 'severity', 'resource', 'finding', 'fix'],
-    colWidths: [22, 9, 40, 60, 50],
+    colWidths: [23, 10, 38, 58, 36],
     wordWrap: true,
     style,
   });
   for (const f of report.findings) {
     const resource = [f.label, f.resourceSid, f.widget ? `widget ${f.widget}` : undefined].filter(Boolean).join('\n');
     let fix: string;
-    if (f.fixed) fix = `FIXED: ${f.fixed.before ?? '(none)'} → ${f.fixed.after}`;
+    // URLs do not wrap in a table cell: the full before → after lines follow the table.
+    if (f.fixed) fix = 'fixed (see below)';
     else if (f.fixError) fix = `fix failed: ${f.fixError}`;
-    else if (f.proposedStatusCallback) fix = `--fix sets status callback to ${f.proposedStatusCallback}`;
+    else if (f.proposedStatusCallback) fix = `fixable with --fix (see below)`;
     else fix = f.hint ?? '';
     table.push([CHECK_TITLES[f.check] ?? f.check, f.severity, resource, f.message, fix]);
   }
@@ -36,6 +37,11 @@ export function renderAuditText(report: AuditReport, opts: { colour?: boolean } 
   if (report.findings.length > 0) lines.push(renderAuditTable(report, opts));
   for (const c of report.changes) {
     lines.push(`changed ${c.phoneNumber} (${c.numberSid}) ${c.field}: ${c.before ?? '(none)'} → ${c.after}`);
+  }
+  for (const f of report.findings) {
+    if (f.proposedStatusCallback && !f.fixed && !f.fixError) {
+      lines.push(`--fix would change ${f.label} (${f.resourceSid}) status_callback: ${f.statusCallback ?? '(none)'} → ${f.proposedStatusCallback}`);
+    }
   }
   const { errors, warnings } = report.remaining;
   if (report.findings.length === 0) lines.push('No findings: clean.');
