@@ -181,7 +181,7 @@ export function evaluate(e: Expr, attrs: unknown): boolean {
       const v = lookup(attrs, e.path);
       switch (e.cmp) {
         case '==': return eq(v, e.value);
-        case '!=': return v !== undefined && !eq(v, e.value);
+        case '!=': return !eq(v, e.value); // a missing attribute is "not equal"
         case '>': case '>=': case '<': case '<=': {
           if (v === undefined || v === null || e.value === null || Array.isArray(e.value)) return false;
           const a = typeof v === 'number' ? v : Number(v);

@@ -16,8 +16,8 @@ export class Rng {
   }
   hex(len: number): string {
     let out = '';
-    while (out.length < len) out += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
-    return out.slice(0, len);
+    while (out.length < len) out += (0x100000000 + Math.floor(this.next() * 0x100000000)).toString(16).slice(1);
+    return out.length === len ? out : out.slice(0, len);
   }
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length) % items.length] as T;

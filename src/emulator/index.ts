@@ -101,6 +101,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     store.clear();
     clock.reset();
     faults.clear();
+    if (opts.faults) faults.set(opts.faults);
+    core.evaluateRate.limitPerSecond = opts.evaluateTaskAttributesRps ?? 3;
+    Object.assign(settings, { taskListAttributes: 'full', executionListContext: 'full', adminOpenOnLoopback: true, ...opts.settings });
     counters.reset();
     webhooks.log.length = 0;
     acct = seedAccount(store, seed, { accountSid: opts.accountSid, authToken: opts.authToken });

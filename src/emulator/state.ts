@@ -150,7 +150,6 @@ export interface Task {
   workspaceSid: string;
   status: TaskStatus;
   attributes: string;
-  parsed?: { ok: boolean; value: unknown };
   priority: number;
   reason: string | null;
   timeout: number;
@@ -326,15 +325,13 @@ export class Store {
     }
     return task;
   }
+  /** Parsed on demand (not cached: 10,000s of parsed copies cost more in GC than re-parsing a filtered few). */
   parsedAttributes(t: Task): { ok: boolean; value: unknown } {
-    if (!t.parsed) {
-      try {
-        t.parsed = { ok: true, value: JSON.parse(t.attributes) };
-      } catch {
-        t.parsed = { ok: false, value: undefined };
-      }
+    try {
+      return { ok: true, value: JSON.parse(t.attributes) };
+    } catch {
+      return { ok: false, value: undefined };
     }
-    return t.parsed;
   }
   private indexCallSid(t: Task): void {
     if (t.callSid) this.tasksByCall.get(t.callSid)?.delete(t);
@@ -345,7 +342,6 @@ export class Store {
   }
   setTaskAttributes(t: Task, attributes: string, at = this.clock.now()): void {
     t.attributes = attributes;
-    t.parsed = undefined;
     this.indexCallSid(t);
     t.dateUpdated = at;
     t.version++;
