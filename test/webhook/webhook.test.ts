@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -13,9 +10,9 @@ import { loadConfig, type Config } from '../../src/config';
 import { callWorkflowId } from '../../src/shared/constants';
 import { CALL_WATCH_WORKFLOW_TYPE, type CallStatusEvent, type CallWatchInput, type TaskLinkEvent } from '../../src/shared/messages';
 import { CallSidKey } from '../../src/shared/searchAttributes';
-import { startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { getFreePort } from '../../src/util/freePort';
 import { createWebhookServer, startWebhook, type RunningWebhook } from '../../src/webhook';
+import { startTestTemporal, uniqueId, type TestTemporal } from '../helpers/temporal';
 
 const ACCOUNT = `AC${'a1'.repeat(16)}`;
 const TOKEN = `tok_${randomBytes(12).toString('hex')}`;
@@ -139,29 +136,23 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 
 describe('webhook starter (real Temporal dev server, real HTTP)', function () {
   this.timeout(90_000);
-  let server: DevServer;
-  let dataDir: string;
-  let connection: Connection;
+  let t: TestTemporal;
   let client: Client;
   let webhook: RunningWebhook;
   let logLines: string[];
-  const taskQueue = `webhook-test-${randomUUID()}`;
+  const taskQueue = uniqueId('webhook-test');
 
   before(async function () {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'unstick-webhook-'));
-    server = await startDevServer({ dbFile: path.join(dataDir, 'temporal.sqlite'), headless: true, logLevel: 'error' });
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: server.namespace });
+    t = await startTestTemporal({ logLevel: 'error' });
+    client = t.client;
     const captured = captureLog();
     logLines = captured.lines;
-    webhook = await startWebhook(testConfig(taskQueue, server.address), client, { log: captured.log });
+    webhook = await startWebhook(testConfig(taskQueue, t.address), client, { log: captured.log });
   });
 
   after(async function () {
     await webhook?.close();
-    await connection?.close();
-    await server?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await t?.teardown();
   });
 
   it('starts callWatch for a valid completed callback, signals it, and redirects to the number\'s Studio Flow', async () => {
@@ -421,7 +412,7 @@ describe('webhook starter (real Temporal dev server, real HTTP)', function () {
 
   describe('without WEBHOOK_PUBLIC_URL (URL rebuilt from the request)', () => {
     async function listen(trustProxy: boolean): Promise<{ url: string; close: () => Promise<void> }> {
-      const config = testConfig(taskQueue, server.address, { WEBHOOK_PUBLIC_URL: '' });
+      const config = testConfig(taskQueue, t.address, { WEBHOOK_PUBLIC_URL: '' });
       const app = createWebhookServer({ config, client, log: pino({ level: 'silent' }), trustProxy });
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
       return { url, close: () => app.close() };
