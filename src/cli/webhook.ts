@@ -93,6 +93,9 @@ export function register(program: Command): void {
         const config = { ...ctx.config, webhook: { ...ctx.config.webhook, port: 0 } };
         running = await startWebhook(config, ctx.client, { log });
       }
+      // Later hooks and the worker see where the webhook really is (the port may have been 0 or busy).
+      const port = Number(new URL(running.url).port);
+      ctx.config = { ...ctx.config, webhook: { ...ctx.config.webhook, port, publicUrl: running.publicUrl } };
       ctx.announce('Webhook', `${running.publicUrl}${VOICE_STATUS_PATH} and ${running.publicUrl}${TASKROUTER_EVENTS_PATH}`);
       return () => running.close();
     },
