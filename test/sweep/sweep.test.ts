@@ -1,0 +1,202 @@
+/**
+ * The sweep workflow end to end: real Temporal dev server, real sweep workflow and activities, the real twilio SDK
+ * against the emulator. Small data and short thresholds keep it quick.
+ */
+import assert from 'node:assert/strict';
+import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
+import { CallSidKey, UnstickOutcomeKey } from '../../src/shared/searchAttributes';
+import { callWorkflowId } from '../../src/shared/constants';
+import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
+import { executionStatus, runSweep, startRig, taskReason, taskStatus, testInput, type SweepRig } from './harness';
+
+describe('sweep workflow', function () {
+  let t: TestTemporal;
+  let rig: SweepRig | undefined;
+
+  before(async () => {
+    t = await startTestTemporal();
+  });
+  after(async () => {
+    await t?.teardown();
+  });
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it('closes voice Tasks whose call is over by the seed rule, and leaves everything else alone', async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 40, mix: { voiceEnded: 5, voiceLive: 2, chat: 1, unparsable: 1 } });
+    rig.emu.admin.resetCounters();
+    const ended = seeded.byCategory.voiceEnded.taskSids;
+    const statusBefore = new Map(seeded.taskSids.map((sid) => [sid, taskStatus(rig!, sid)!]));
+    const reason = 'test: closed stuck voice Task';
+
+    const report = await runSweep(t, rig, testInput(rig, { taskReason: reason, channels: ['voice'] }));
+
+    for (const sid of ended) {
+      const before = statusBefore.get(sid);
+      assert.equal(taskStatus(rig, sid), before === 'assigned' ? 'completed' : 'canceled', `${sid} was ${before}`);
+      assert.equal(taskReason(rig, sid), reason);
+    }
+    for (const sid of [...seeded.byCategory.voiceLive.taskSids, ...seeded.byCategory.chat.taskSids, ...seeded.byCategory.unparsable.taskSids]) {
+      assert.equal(taskStatus(rig, sid), statusBefore.get(sid), `${sid} must stay open`);
+    }
+    const assigned = ended.filter((sid) => statusBefore.get(sid) === 'assigned').length;
+    assert.equal(report.counts.closed['complete-task'], assigned);
+    assert.equal(report.counts.closed['cancel-task'], ended.length - assigned);
+    assert.equal(report.counts.tasksSeen, 40);
+    assert.equal(report.counts.skipped['call-live'], seeded.byCategory.voiceLive.taskSids.length);
+    assert.equal(report.counts.skipped['not-voice'], seeded.byCategory.chat.taskSids.length);
+    assert.equal(report.counts.skipped['attributes-unparsable'], seeded.byCategory.unparsable.taskSids.length);
+    assert.equal(report.counts.errors, 0);
+    // Minimal requests: one list page, one Call fetch per voice Task with parsable attributes, one write per close.
+    const voice = ended.length + seeded.byCategory.voiceLive.taskSids.length;
+    const hits = rig.emu.admin.counters().byEndpoint;
+    assert.equal(hits['taskrouter:Tasks GET'], 1);
+    assert.equal(hits['api:Calls GET'], voice);
+    assert.equal(hits['taskrouter:Tasks POST'], ended.length);
+    assert.equal(report.counts.requests.writes, ended.length);
+    assert.equal(report.actions.filter((a) => a.result === 'done').length, ended.length);
+  });
+
+  it('in dry run writes nothing and reports the actions it would take', async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 12, mix: { voiceEnded: 2, voiceLive: 1 } });
+    rig.emu.admin.seedExecutions({ count: 2, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 15_000 });
+    rig.emu.admin.resetCounters();
+
+    const report = await runSweep(t, rig, testInput(rig, { dryRun: true, executionThresholdMs: 5_000 }));
+
+    assert.equal(rig.emu.admin.counters().writes, 0, 'no write reached the emulator');
+    assert.equal(rig.writesByPath.size, 0);
+    const ended = seeded.byCategory.voiceEnded.taskSids;
+    assert.equal(report.dryRun, true);
+    assert.equal(report.counts.wouldClose['cancel-task'] + report.counts.wouldClose['complete-task'], ended.length);
+    assert.equal(report.counts.wouldClose['end-execution'], 2);
+    assert.equal(report.counts.closed['cancel-task'] + report.counts.closed['complete-task'] + report.counts.closed['end-execution'], 0);
+    assert.deepEqual(new Set(report.actions.filter((a) => a.kind !== 'end-execution').map((a) => a.sid)), new Set(ended));
+    assert.ok(report.actions.every((a) => a.result === 'dry-run'));
+    for (const sid of seeded.taskSids) assert.ok(['pending', 'reserved', 'assigned'].includes(taskStatus(rig, sid)!));
+    assert.match(report.summary, /dry run: .*would close 10/);
+  });
+
+  it('stops writing at maxActions and says so', async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 30 });
+    rig.emu.admin.resetCounters();
+
+    const report = await runSweep(t, rig, testInput(rig, { maxActions: 7, concurrency: 4, pageSize: 10, channels: ['voice'] }));
+
+    assert.equal(rig.emu.admin.counters().writes, 7);
+    assert.equal(report.counts.closed['cancel-task'] + report.counts.closed['complete-task'], 7);
+    assert.equal(report.capReached, true);
+    assert.match(report.summary, /stopped at maxActions=7/);
+    const open = seeded.taskSids.filter((sid) => ['pending', 'reserved', 'assigned'].includes(taskStatus(rig!, sid)!));
+    assert.equal(open.length, 23);
+    // Later pages were not read: the rest is for the next sweep.
+    assert.ok(report.pages <= 1, `pages ${report.pages}`);
+  });
+
+  it('continues as new on a long sweep and keeps the totals', async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 23, mix: { voiceEnded: 2, voiceLive: 1 } });
+    const workflowId = uniqueId('sweep-can');
+
+    const report = await runSweep(t, rig, testInput(rig, { pageSize: 5, pagesPerRun: 2, channels: ['voice'], maxReportedActions: 4 }), workflowId);
+
+    const ended = seeded.byCategory.voiceEnded.taskSids.length;
+    assert.ok(report.runs >= 3, `runs ${report.runs}`);
+    assert.equal(report.counts.tasksSeen, 23);
+    assert.equal(report.counts.closed['cancel-task'] + report.counts.closed['complete-task'], ended);
+    assert.equal(report.counts.skipped['call-live'], seeded.byCategory.voiceLive.taskSids.length);
+    assert.equal(report.actions.length, 4);
+    assert.equal(report.actionsOmitted, ended - 4);
+    // The first run's history ends in ContinuedAsNew.
+    const history = await t.client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: undefined }).fetchHistory();
+    assert.ok(history.events!.length > 0);
+    let runs = 0;
+    for await (const wf of t.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      runs++;
+      assert.ok(['COMPLETED', 'CONTINUED_AS_NEW'].includes(wf.status.name), wf.status.name);
+    }
+    assert.equal(runs, report.runs);
+  });
+
+  it('ends voice Executions whose call is over and messaging Executions idle past the threshold, not younger ones', async () => {
+    rig = await startRig(t);
+    const admin = rig.emu.admin;
+    const oldSms = admin.seedExecutions({ count: 3, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids;
+    const oldChat = admin.seedExecutions({ count: 2, kind: 'webchat', ageMs: 20_000, lastStepAgeMs: 12_000 }).executionSids;
+    const youngSms = admin.seedExecutions({ count: 2, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 1_000 }).executionSids;
+    const newSms = admin.seedExecutions({ count: 1, kind: 'sms', ageMs: 1_000, lastStepAgeMs: 1_000 }).executionSids;
+    // Hours old: the seeded calls last up to ~10 minutes.
+    const voiceEnded = admin.seedExecutions({ count: 2, kind: 'voice-ended-call', ageMs: 2 * 3_600_000 }).executionSids;
+    const voiceLive = admin.seedExecutions({ count: 1, kind: 'voice-live-call', ageMs: 2 * 3_600_000 }).executionSids;
+
+    const report = await runSweep(t, rig, testInput(rig, { executionThresholdMs: 8_000, channels: ['voice', 'sms', 'webchat'] }));
+
+    for (const sid of [...oldSms, ...oldChat, ...voiceEnded]) assert.equal(executionStatus(rig, sid), 'ended', sid);
+    for (const sid of [...youngSms, ...newSms, ...voiceLive]) assert.equal(executionStatus(rig, sid), 'active', sid);
+    assert.equal(report.counts.closed['end-execution'], oldSms.length + oldChat.length + voiceEnded.length);
+    assert.equal(report.counts.skipped['messaging-not-idle'], youngSms.length);
+    assert.equal(report.counts.skipped['call-live'], voiceLive.length);
+    // Created inside the threshold window: not even listed.
+    assert.equal(report.counts.executionsSeen, oldSms.length + oldChat.length + youngSms.length + voiceEnded.length + voiceLive.length);
+  });
+
+  it('leaves calls with a running callWatch to it', async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 6 });
+    rig.emu.admin.resetCounters();
+    const calls = seeded.byCategory.voiceEnded.callSids;
+    const owned = calls.slice(0, 2);
+    const idle = uniqueId('no-worker');
+    for (const callSid of owned) {
+      // A callWatch that stays Running: nobody polls its task queue.
+      await t.client.workflow.start('callWatch', {
+        taskQueue: idle,
+        workflowId: callWorkflowId(callSid),
+        args: [{ callSid }],
+        typedSearchAttributes: [{ key: CallSidKey, value: callSid }],
+      });
+    }
+    await waitUntil('visibility shows the callWatch runs', async () =>
+      (await t.client.workflow.count(`WorkflowType = 'callWatch' AND ExecutionStatus = 'Running' AND CallSid IN (${owned.map((s) => `'${s}'`).join(', ')})`)).count === 2,
+    );
+
+    const report = await runSweep(t, rig, testInput(rig, { channels: ['voice'] }));
+
+    const taskOf = new Map(calls.map((c, i) => [c, seeded.byCategory.voiceEnded.taskSids[i]!]));
+    for (const c of owned) assert.ok(['pending', 'reserved', 'assigned'].includes(taskStatus(rig, taskOf.get(c)!)!), `${c} is owned by its callWatch`);
+    for (const c of calls.slice(2)) assert.ok(['canceled', 'completed'].includes(taskStatus(rig, taskOf.get(c)!)!));
+    assert.equal(report.counts.skipped['owned-by-callwatch'], 2);
+    // Owned calls are not even fetched.
+    assert.equal(rig.emu.admin.counters().byEndpoint['api:Calls GET'], calls.length - 2);
+    for (const c of owned) await t.client.workflow.getHandle(callWorkflowId(c)).terminate('test over');
+  });
+
+  it('answers the progress query while it runs and shows a report in the Web UI fields', async () => {
+    rig = await startRig(t);
+    rig.emu.admin.seedTasks({ count: 20 });
+    rig.emu.admin.addFault({ endpoint: 'api:Calls', latencyMs: 40 });
+    const worker = await rig.worker();
+    const workflowId = uniqueId('sweep-progress');
+    const report = await worker.runUntil(async () => {
+      const handle = await t.client.workflow.start(SWEEP_WORKFLOW_TYPE, { taskQueue: rig!.taskQueue, workflowId, args: [testInput(rig!, { pageSize: 5, concurrency: 2, channels: ['voice'] })] });
+      const p = await waitUntil('a page done', async () => {
+        const q = await handle.query('progress');
+        return (q as { pages: number }).pages >= 1 ? q : undefined;
+      });
+      assert.equal((p as { sweepId: string }).sweepId, workflowId);
+      const result = (await handle.result()) as SweepReport;
+      // The Web UI's "current details": a markdown summary.
+      const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+      assert.match(meta.currentDetails ?? '', /## Sweep [\s\S]*\| Tasks examined \| 20 \|/);
+      return result;
+    });
+    assert.equal(report.counts.tasksSeen, 20);
+    const desc = await t.client.workflow.getHandle(workflowId).describe();
+    assert.equal(desc.typedSearchAttributes.get(UnstickOutcomeKey), 'closed');
+  });
+});
