@@ -103,11 +103,15 @@ export class Faults {
       if (r.method && r.method !== '*' && r.method.toUpperCase() !== method) continue;
       if (r.from !== undefined && now < r.from) continue;
       if (r.probability !== undefined && r.probability < 1 && this.rng.next() >= r.probability) continue;
+      const hasOutcome = !!(r.drop || r.status);
+      const outcomeFree = !d.status && !d.drop;
+      // A rule is only consumed (`times`) when it actually does something to this request.
+      if (!r.latencyMs && !(hasOutcome && outcomeFree)) continue;
       if (r.remaining !== undefined) r.remaining--;
       d.latencyMs += r.latencyMs ?? 0;
-      if (!d.status && !d.drop) {
+      if (hasOutcome && outcomeFree) {
         if (r.drop) d.drop = true;
-        else if (r.status) {
+        else {
           d.status = r.status;
           d.retryAfter = r.retryAfter;
         }

@@ -30,6 +30,8 @@ export type { EmulatorAdmin, Snapshot, RunState, ClockState, WorkspaceSettings, 
 export type { WebhookDelivery } from './webhooks';
 export type { EmulatorSettings } from './core';
 export { EmulatedClock } from './clock';
+export { EmulatorAdminClient } from './adminClient';
+export type { EmulatorInfo } from './adminClient';
 
 export interface EmulatorOptions {
   /** TCP port (default 0: any free port). */

@@ -201,8 +201,9 @@ export class Simulator {
   }
 
   // ---- status callbacks ----
-  private sendStatusCallback(call: Call, number: PhoneNumber, event: CallbackEvent, events: CallbackEvent[], extra: Record<string, string> = {}, suppress = false): void {
-    if (!events.includes(event) || !number.statusCallback) return;
+  /** Sends (or drops) one status callback; resolves when it has been delivered, so a scenario settles after Studio heard it. */
+  private sendStatusCallback(call: Call, number: PhoneNumber, event: CallbackEvent, events: CallbackEvent[], extra: Record<string, string> = {}, suppress = false): Promise<void> {
+    if (!events.includes(event) || !number.statusCallback) return Promise.resolve();
     const seq = call.callbackSeq++;
     const final = event === 'completed';
     const params: Record<string, string> = {
@@ -219,10 +220,10 @@ export class Simulator {
     if (suppress || this.faults.dropCallback('status')) {
       this.counters.webhooksDropped++;
       this.webhooks.recordDropped(d);
-      return;
+      return Promise.resolve();
     }
     this.counters.webhooksSent++;
-    void this.webhooks.send(d).then((r) => {
+    return this.webhooks.send(d).then((r) => {
       if (r.finalStatus === null || r.finalStatus >= 400) this.counters.webhooksFailed++;
     });
   }
@@ -265,8 +266,8 @@ export class Simulator {
     const ws = this.workspace();
     const sip: Record<string, string> = sc === 'sip-cancel-487' ? { SipResponseCode: '487' } : {};
     try {
-      this.sendStatusCallback(call, number, 'initiated', events);
-      this.sendStatusCallback(call, number, 'ringing', events);
+      void this.sendStatusCallback(call, number, 'initiated', events);
+      void this.sendStatusCallback(call, number, 'ringing', events);
       let ex;
       if (flow) {
         const r = this.studio.startVoiceExecution(call, flow, T());
@@ -277,10 +278,10 @@ export class Simulator {
           this.store.blockedCalls.push({ callSid: call.sid, flowSid: flow.sid, from: call.from, blockedByExecutionSid: r.blockedBy.sid, at: T() });
           await this.sleep(stepMs);
           this.store.setCallStatus(call, 'in-progress', T());
-          this.sendStatusCallback(call, number, 'answered', events);
+          void this.sendStatusCallback(call, number, 'answered', events);
           await this.sleep(stepMs);
           this.store.setCallStatus(call, 'completed', T());
-          this.sendStatusCallback(call, number, 'completed', events);
+          await this.sendStatusCallback(call, number, 'completed', events);
           return;
         }
         ex = r.execution;
@@ -294,7 +295,7 @@ export class Simulator {
         await this.sleep(ringMs, live);
         if (!(TERMINAL_CALL_STATUSES as string[]).includes(call.status)) this.store.setCallStatus(call, 'canceled', T());
         if (ex && flow) this.studio.stopListening(ex, flow, T());
-        this.sendStatusCallback(call, number, 'completed', events, sip);
+        await this.sendStatusCallback(call, number, 'completed', events, sip);
         return;
       }
 
@@ -315,7 +316,7 @@ export class Simulator {
       await this.sleep(ringMs, live);
       if (!live.hungUp) {
         this.store.setCallStatus(call, 'in-progress', T());
-        this.sendStatusCallback(call, number, 'answered', events);
+        void this.sendStatusCallback(call, number, 'answered', events);
         if (task && sc !== 'desync-pending' && sc !== 'task-unparsable') {
           this.tr.reserve(ws, task);
           await this.sleep(stepMs, live);
@@ -325,7 +326,7 @@ export class Simulator {
       }
       // The call ends (or the caller gave up while it rang). A REST hang-up may already have set the status.
       if (!(TERMINAL_CALL_STATUSES as string[]).includes(call.status)) this.store.setCallStatus(call, call.status === 'in-progress' ? 'completed' : 'canceled', T());
-      this.sendStatusCallback(call, number, 'completed', events, {}, sc === 'lost-final-webhook');
+      await this.sendStatusCallback(call, number, 'completed', events, {}, sc === 'lost-final-webhook');
       if (!task || ['desync-pending', 'desync-reserved', 'desync-assigned', 'task-unparsable', 'task-custom-orchestration'].includes(sc)) return;
       if (task.status === 'pending' || task.status === 'reserved') {
         this.tr.cancel(task);
@@ -371,7 +372,7 @@ export class Simulator {
       await this.sleep(Number.POSITIVE_INFINITY, live);
       if (this.closed) return;
       if (!(TERMINAL_CALL_STATUSES as string[]).includes(call.status)) this.store.setCallStatus(call, 'completed');
-      this.sendStatusCallback(call, number, 'completed', events);
+      await this.sendStatusCallback(call, number, 'completed', events);
       this.live.delete(call.sid);
       if (task && task.status === 'assigned') {
         this.tr.wrap(ws, task);

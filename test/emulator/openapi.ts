@@ -18,6 +18,7 @@ const SPECS = {
   taskrouter: { file: 'twilio_taskrouter_v1.trimmed.json', prefix: '/taskrouter' },
 } as const;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking arbitrary OpenAPI JSON
 type Json = Record<string, any>;
 const DROP = new Set(['example', 'examples', 'x-twilio', 'discriminator', 'xml', 'externalDocs', 'deprecated', 'readOnly', 'writeOnly']);
 

@@ -1,6 +1,10 @@
 /** `/_emulator/…`: the admin API over HTTP (JSON in and out), mirroring `EmulatorAdmin`. */
 import type { FastifyInstance } from 'fastify';
-import type { EmulatorAdmin } from '../admin';
+import type { EmulatorAdmin, NumberSettings, WorkspaceSettings } from '../admin';
+import type { EmulatorSettings } from '../core';
+import type { FaultSettings } from '../faults';
+import type { CreateCallParams } from '../simulator';
+import type { WebhookDelivery } from '../webhooks';
 import type { Core } from '../core';
 import { TwilioHttpError } from '../format';
 
@@ -10,7 +14,7 @@ declare module 'fastify' {
   }
 }
 
-type B = Record<string, any>;
+type B = Record<string, unknown>;
 
 export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
   const cfg = { config: { endpoint: 'admin:*' } };
@@ -44,14 +48,14 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
     const b = body(req.body);
     return wrap(() => {
       if (b.real) return admin().clock.real();
-      if (b.set !== undefined) admin().clock.set(b.set, !!b.freeze);
+      if (b.set !== undefined) admin().clock.set(b.set as string | number, !!b.freeze);
       if (b.advanceMs !== undefined) admin().clock.advance(Number(b.advanceMs));
       return admin().clock.get();
     });
   });
   app.post('/_emulator/calls', cfg, async (req, reply) => {
     const b = body(req.body);
-    const run = wrap(() => admin().createCall(b));
+    const run = wrap(() => admin().createCall(b as CreateCallParams));
     if (b.wait) await admin().whenSettled(run.id);
     return reply.code(201).send(admin().runState(run.id));
   });
@@ -69,9 +73,9 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
     return t;
   });
   app.get('/_emulator/faults', cfg, async () => admin().faults());
-  app.put('/_emulator/faults', cfg, async (req) => wrap(() => admin().setFaults(body(req.body))));
+  app.put('/_emulator/faults', cfg, async (req) => wrap(() => admin().setFaults(body(req.body) as Partial<FaultSettings>)));
   app.post('/_emulator/faults', cfg, async (req, reply) => reply.code(201).send({ id: wrap(() => admin().addFault(body(req.body) as never)) }));
-  app.post('/_emulator/limits', cfg, async (req) => wrap(() => admin().setLimits(body(req.body))));
+  app.post('/_emulator/limits', cfg, async (req) => wrap(() => admin().setLimits(body(req.body) as Parameters<EmulatorAdmin['setLimits']>[0])));
   app.delete('/_emulator/faults', cfg, async () => {
     admin().clearFaults();
     return admin().faults();
@@ -82,16 +86,16 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
   app.post('/_emulator/seed/tasks', cfg, async (req, reply) => reply.code(201).send(wrap(() => admin().seedTasks(body(req.body) as never))));
   app.post('/_emulator/seed/executions', cfg, async (req, reply) => reply.code(201).send(wrap(() => admin().seedExecutions(body(req.body) as never))));
   app.post('/_emulator/workspaces/:sid', cfg, async (req) => {
-    wrap(() => admin().setWorkspace((req.params as { sid: string }).sid, body(req.body)));
+    wrap(() => admin().setWorkspace((req.params as { sid: string }).sid, body(req.body) as WorkspaceSettings));
     return { ok: true };
   });
   app.post('/_emulator/numbers/:sid', cfg, async (req) => {
-    wrap(() => admin().setNumber((req.params as { sid: string }).sid, body(req.body)));
+    wrap(() => admin().setNumber((req.params as { sid: string }).sid, body(req.body) as NumberSettings));
     return { ok: true };
   });
-  app.post('/_emulator/settings', cfg, async (req) => admin().updateSettings(body(req.body)));
+  app.post('/_emulator/settings', cfg, async (req) => admin().updateSettings(body(req.body) as Partial<EmulatorSettings>));
   app.get('/_emulator/webhooks', cfg, async (req) => {
     const q = req.query as B;
-    return admin().webhookLog({ callSid: q.callSid, kind: q.kind });
+    return admin().webhookLog({ callSid: q.callSid as string | undefined, kind: q.kind as WebhookDelivery['kind'] | undefined });
   });
 }
