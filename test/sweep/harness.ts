@@ -42,7 +42,7 @@ export async function startRig(t: TestTemporal, emuOpts: EmulatorOptions = {}): 
       const { worker } = await createTestWorker(t, {
         taskQueue,
         activities,
-        options: { shutdownGraceTime: opts.shutdownGraceTime ?? 0 },
+        options: { shutdownGraceTime: opts.shutdownGraceTime ?? 0, stickyQueueScheduleToStartTimeout: '1s' },
       });
       return worker;
     },

@@ -1,0 +1,52 @@
+/**
+ * A worker stopped in the middle of a page activity: the next worker resumes the page from its heartbeat
+ * checkpoint and no resource is written twice.
+ */
+import assert from 'node:assert/strict';
+import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
+import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
+import { startRig, taskStatus, testInput, type SweepRig } from './harness';
+
+describe('sweep after a worker dies mid-page', function () {
+  let t: TestTemporal;
+  let rig: SweepRig | undefined;
+
+  before(async () => {
+    t = await startTestTemporal();
+  });
+  after(async () => {
+    await rig?.close();
+    await t?.teardown();
+  });
+
+  it('resumes from its checkpoint without a second write to any resource', async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 60 });
+    // Slow enough that the first page is still running when the worker goes away.
+    rig.emu.admin.addFault({ endpoint: '*', latencyMs: 25 });
+    rig.emu.admin.resetCounters();
+    const workflowId = uniqueId('sweep-crash');
+    const input = testInput(rig, { pageSize: 40, concurrency: 3, channels: ['voice'], heartbeatTimeoutMs: 5_000 });
+    const handle = await t.client.workflow.start(SWEEP_WORKFLOW_TYPE, { taskQueue: rig.taskQueue, workflowId, args: [input] });
+
+    const first = await rig.worker();
+    const firstRun = first.run();
+    await waitUntil('a few Tasks closed by the first worker', () => rig!.emu.admin.counters().writes >= 8, { intervalMs: 10 });
+    first.shutdown();
+    await firstRun;
+    const writesByFirst = rig.emu.admin.counters().writes;
+    assert.ok(writesByFirst < 40, `the first page was still running when the worker stopped (${writesByFirst} writes)`);
+
+    const second = await rig.worker();
+    const report = (await second.runUntil(handle.result())) as SweepReport;
+
+    for (const sid of seeded.taskSids) assert.ok(['canceled', 'completed'].includes(taskStatus(rig, sid)!), `${sid} closed`);
+    for (const [path, n] of rig.writesByPath) assert.equal(n, 1, `${path} written ${n} times`);
+    assert.equal(rig.writesByPath.size, 60);
+    assert.equal(rig.emu.admin.counters().writes, 60);
+    assert.ok(report.resumedPages >= 1, 'the retried page started from the checkpoint');
+    assert.equal(report.counts.closed['cancel-task'] + report.counts.closed['complete-task'], 60);
+    assert.equal(report.counts.tasksSeen, 60);
+    assert.equal(report.counts.errors, 0);
+  });
+});
