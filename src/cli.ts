@@ -7,6 +7,8 @@ import { ConfigError } from './config';
 import { EXIT_CONFIG, EXIT_FAILURE, getConfig } from './cli/context';
 import * as audit from './cli/audit';
 import * as emulator from './cli/emulator';
+import * as schedule from './cli/schedule';
+import * as sweep from './cli/sweep';
 import * as temporalPath from './cli/temporalPath';
 import * as up from './cli/up';
 import * as webhook from './cli/webhook';
@@ -20,6 +22,8 @@ const COMMANDS: Array<{ register(program: Command): void }> = [
   audit,
   webhook,
   emulator,
+  sweep,
+  schedule,
 ];
 
 export function buildProgram(): Command {

@@ -61,6 +61,7 @@ export function register(program: Command): void {
     );
   cmd
     .command('pause')
+    .description('stop starting sweeps until unpaused')
     .option('--note <text>', 'why (shown in the Web UI)')
     .action((opts: { note?: string }) => withClient(async (client) => {
       await pauseSchedule(client, opts.note);
@@ -68,6 +69,7 @@ export function register(program: Command): void {
     }));
   cmd
     .command('unpause')
+    .description('resume the Schedule')
     .option('--note <text>', 'why (shown in the Web UI)')
     .action((opts: { note?: string }) => withClient(async (client) => {
       await unpauseSchedule(client, opts.note);
@@ -82,6 +84,7 @@ export function register(program: Command): void {
     }));
   cmd
     .command('describe')
+    .description('show cadence, policies, recent and next runs')
     .option('--json', 'raw description as JSON')
     .action((opts: { json?: boolean }) => withClient(async (client) => {
       const d = await describeSchedule(client);
