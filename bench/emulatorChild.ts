@@ -51,6 +51,10 @@ const methods: Record<string, (...args: never[]) => unknown> = {
     const c = current().admin.counters();
     return { total: c.total, reads: c.reads, writes: c.writes, tooManyRequests: c.tooManyRequests, maxInFlightSeen: c.maxInFlightSeen, byEndpoint: c.byEndpoint };
   },
+  cpuMs() {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  },
   taskStatuses(sids: string[]) {
     const tasks = current().core.store.tasks;
     return Object.fromEntries(sids.map((s) => [s, tasks.get(s)?.status ?? null]));

@@ -33,6 +33,8 @@ export interface BenchEmulator {
   setFaults(o: { latencyMs: number; cap: number }): Promise<void>;
   resetCounters(): Promise<void>;
   counters(): Promise<ChildCounters>;
+  /** CPU time (user + system) the emulator process has used so far, in ms. */
+  cpuMs(): Promise<number>;
   /** Assignment status of each Task, read from the emulator's state (not through the REST API). */
   taskStatuses(sids: string[]): Promise<Record<string, string | null>>;
   stop(): Promise<void>;
@@ -46,7 +48,8 @@ interface RpcReply {
 
 export async function startEmulatorProcess(opts: { seed: number; readyTimeoutMs?: number } = { seed: 1 }): Promise<BenchEmulator> {
   const child: ChildProcess = fork(path.join(__dirname, 'emulatorChild.ts'), [String(opts.seed)], {
-    execArgv: ['--require', require.resolve('tsx/cjs')],
+    // BENCH_EMULATOR_CPU_PROF=<dir> writes a V8 CPU profile of the emulator process (for profiling a run).
+    execArgv: ['--require', require.resolve('tsx/cjs'), ...(process.env.BENCH_EMULATOR_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_EMULATOR_CPU_PROF}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, UNSTICK_LOG_LEVEL: process.env.UNSTICK_LOG_LEVEL ?? 'warn' },
   });
@@ -99,6 +102,7 @@ export async function startEmulatorProcess(opts: { seed: number; readyTimeoutMs?
     setFaults: (o) => call<void>('setFaults', o),
     resetCounters: () => call<void>('resetCounters'),
     counters: () => call<ChildCounters>('counters'),
+    cpuMs: () => call<number>('cpuMs'),
     taskStatuses: (sids) => call<Record<string, string | null>>('taskStatuses', sids),
     async stop() {
       if (exited) return;

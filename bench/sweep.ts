@@ -50,13 +50,15 @@ export interface RunFigures {
   boundFraction: number;
   /** Task SIDs closed (by the emulator's state), with the status they ended in. */
   closed: Record<string, string>;
+  /** CPU time used during the run, ms: this process (client, and for unstick the worker) and the emulator process. */
+  cpuMs: { client: number; emulator: number };
 }
 
 export interface SweepBenchReport {
   benchmark: 'sweep';
   startedAt: string;
   finishedAt: string;
-  host: { platform: string; arch: string; cpus: number; cpuModel: string; node: string };
+  host: { platform: string; arch: string; cpus: number; cpuModel: string; node: string; loadavgAtStart: number[]; loadavgAtEnd: number[] };
   params: { tasks: number; latencyMs: number; cap: number; seed: number; concurrency: number; pageSize: number; mix: Record<SeedCategory, number> };
   seeded: Record<SeedCategory, number>;
   baseline: RunFigures & { cleaner: Omit<SeedCleanerResult, 'closed'> };
@@ -81,6 +83,15 @@ export interface SweepBenchReport {
 }
 
 const CATEGORIES: SeedCategory[] = ['voiceEnded', 'voiceLive', 'chat', 'unparsable'];
+
+async function cpuMark(emu: BenchEmulator): Promise<() => Promise<{ client: number; emulator: number }>> {
+  const client0 = process.cpuUsage();
+  const emu0 = await emu.cpuMs();
+  return async () => {
+    const c = process.cpuUsage(client0);
+    return { client: (c.user + c.system) / 1000, emulator: (await emu.cpuMs()) - emu0 };
+  };
+}
 
 function boundOf(requests: number, latencyMs: number, cap: number): number {
   return (requests * latencyMs) / cap;
@@ -118,6 +129,7 @@ function seedCleanerClient(emu: BenchEmulator) {
 async function runBaseline(emu: BenchEmulator, seeded: ChildSeedResult, o: SweepBenchOptions): Promise<SweepBenchReport['baseline']> {
   await emu.resetCounters();
   const client = seedCleanerClient(emu);
+  const cpu = await cpuMark(emu);
   let lastLog = Date.now();
   const result = await runSeedCleaner(client, seeded.workspaceSid, {
     onProgress: (n) => {
@@ -127,11 +139,12 @@ async function runBaseline(emu: BenchEmulator, seeded: ChildSeedResult, o: Sweep
       }
     },
   });
+  const cpuMs = await cpu();
   const requests = await emu.counters();
   const closed = await closedTasks(emu, seeded);
   const boundMs = boundOf(requests.total, o.latencyMs, o.cap);
   const { closed: _closedList, ...cleaner } = result;
-  return { wallMs: result.wallMs, requests, boundMs, boundFraction: boundMs / result.wallMs, closed, cleaner };
+  return { wallMs: result.wallMs, requests, boundMs, boundFraction: boundMs / result.wallMs, closed, cpuMs, cleaner };
 }
 
 async function runUnstick(emu: BenchEmulator, seeded: ChildSeedResult, o: SweepBenchOptions, concurrency: number): Promise<SweepBenchReport['unstick']> {
@@ -164,6 +177,7 @@ async function runUnstick(emu: BenchEmulator, seeded: ChildSeedResult, o: SweepB
       };
       const figures = await worker.runUntil(async () => {
         await emu.resetCounters();
+        const cpu = await cpuMark(emu);
         const started = performance.now();
         const handle = await client.workflow.start(SWEEP_WORKFLOW_TYPE, {
           taskQueue: config.temporal.taskQueue,
@@ -172,13 +186,14 @@ async function runUnstick(emu: BenchEmulator, seeded: ChildSeedResult, o: SweepB
         });
         const report = (await handle.result()) as SweepReport;
         const wallMs = performance.now() - started;
+        const cpuMs = await cpu();
         const requests = await emu.counters();
-        return { wallMs, requests, report };
+        return { wallMs, requests, report, cpuMs };
       });
       const closed = await closedTasks(emu, seeded);
       const boundMs = boundOf(figures.requests.total, o.latencyMs, o.cap);
       const { actions: _actions, ...sweep } = figures.report;
-      return { wallMs: figures.wallMs, requests: figures.requests, boundMs, boundFraction: boundMs / figures.wallMs, closed, sweep };
+      return { wallMs: figures.wallMs, requests: figures.requests, boundMs, boundFraction: boundMs / figures.wallMs, closed, cpuMs: figures.cpuMs, sweep };
     } finally {
       await connection.close();
       await nativeConnection.close();
@@ -237,6 +252,7 @@ function compare(a: ChildSeedResult, b: ChildSeedResult, base: Record<string, st
 
 export async function runSweepBench(o: SweepBenchOptions): Promise<SweepBenchReport> {
   const startedAt = new Date().toISOString();
+  const loadavgAtStart = os.loadavg();
   const concurrency = o.concurrency ?? o.cap;
   // In mocha the root hook has installed one already; then this is a no-op.
   installRuntime(createLogger('bench'), { shutdownSignals: [] });
@@ -261,7 +277,7 @@ export async function runSweepBench(o: SweepBenchOptions): Promise<SweepBenchRep
       benchmark: 'sweep',
       startedAt,
       finishedAt: new Date().toISOString(),
-      host: { platform: process.platform, arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version },
+      host: { platform: process.platform, arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavgAtStart, loadavgAtEnd: os.loadavg() },
       params: { tasks: o.tasks, latencyMs: o.latencyMs, cap: o.cap, seed: o.seed, concurrency, pageSize: o.pageSize, mix: DEFAULT_MIX },
       seeded: Object.fromEntries(CATEGORIES.map((c) => [c, seededA.byCategory[c].length])) as Record<SeedCategory, number>,
       baseline,
@@ -282,6 +298,12 @@ export async function runSweepBench(o: SweepBenchOptions): Promise<SweepBenchRep
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
+function row(name: string, f: RunFigures): string {
+  const perReq = (ms: number) => (f.requests.total ? (ms / f.requests.total).toFixed(2) : '–');
+  return `| ${name} | ${s(f.wallMs)} | ${f.requests.total} (${f.requests.reads} / ${f.requests.writes}) | ${f.requests.tooManyRequests} | ` +
+    `${f.requests.maxInFlightSeen} | ${s(f.boundMs)} | ${pct(f.boundFraction)} | ${perReq(f.cpuMs.client)} / ${perReq(f.cpuMs.emulator)} |`;
+}
+
 export function renderMarkdown(r: SweepBenchReport): string {
   const p = r.params;
   const lines = [
@@ -289,12 +311,13 @@ export function renderMarkdown(r: SweepBenchReport): string {
     '',
     `${p.tasks} open Tasks (${CATEGORIES.map((c) => `${r.seeded[c]} ${c}`).join(', ')}), ${p.latencyMs} ms latency per request, ` +
       `cap ${p.cap} requests in flight per account, seed ${p.seed}; unstick concurrency ${p.concurrency}, page size ${p.pageSize}. ` +
-      `Host: ${r.host.cpus} × ${r.host.cpuModel}, Node ${r.host.node}. Emulator in its own process.`,
+      `Host: ${r.host.cpus} × ${r.host.cpuModel}, Node ${r.host.node}, load average ${r.host.loadavgAtStart.map((x) => x.toFixed(1)).join(' ')} at start, ` +
+      `${r.host.loadavgAtEnd.map((x) => x.toFixed(1)).join(' ')} at the end. Emulator in its own process.`,
     '',
-    '| | wall time | Twilio requests (reads / writes) | 429s | max in flight | bound (req × latency ÷ cap) | bound ÷ wall |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| seed cleaner (baseline) | ${s(r.baseline.wallMs)} | ${r.baseline.requests.total} (${r.baseline.requests.reads} / ${r.baseline.requests.writes}) | ${r.baseline.requests.tooManyRequests} | ${r.baseline.requests.maxInFlightSeen} | ${s(r.baseline.boundMs)} | ${pct(r.baseline.boundFraction)} |`,
-    `| unstick sweep | ${s(r.unstick.wallMs)} | ${r.unstick.requests.total} (${r.unstick.requests.reads} / ${r.unstick.requests.writes}) | ${r.unstick.requests.tooManyRequests} | ${r.unstick.requests.maxInFlightSeen} | ${s(r.unstick.boundMs)} | ${pct(r.unstick.boundFraction)} |`,
+    '| | wall time | Twilio requests (reads / writes) | 429s | max in flight | bound (req × latency ÷ cap) | bound ÷ wall | CPU ms per request: client / emulator |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('seed cleaner (baseline)', r.baseline),
+    row('unstick sweep', r.unstick),
     '',
     `Speed-up (baseline ÷ unstick): **${r.speedup.toFixed(1)}×**.`,
     '',
@@ -317,6 +340,7 @@ export function renderSummary(r: SweepBenchReport): string {
   return [
     `baseline ${s(r.baseline.wallMs)} (${r.baseline.requests.total} requests), unstick ${s(r.unstick.wallMs)} (${r.unstick.requests.total} requests, ${r.unstick.requests.tooManyRequests} × 429)`,
     `speed-up ${r.speedup.toFixed(1)}×; bound ${s(r.unstick.boundMs)}, reached ${pct(r.unstick.boundFraction)}`,
+    `CPU during the unstick run: client+worker ${s(r.unstick.cpuMs.client)}, emulator ${s(r.unstick.cpuMs.emulator)} (load average at start ${r.host.loadavgAtStart[0]?.toFixed(1)})`,
     ...r.targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.target < 1 ? pct(t.value) : `${t.value.toFixed(1)}×`}`),
     `${r.check.pass ? 'PASS' : 'FAIL'}  same Tasks closed (${r.check.baselineClosed} vs ${r.check.unstickClosed}), live-call Tasks closed: ${r.check.liveCallTasksClosed.baseline} / ${r.check.liveCallTasksClosed.unstick}`,
   ].join('\n');
@@ -369,7 +393,7 @@ const HELP = `npm run bench -- sweep [options]
   --cap N           requests in flight per account before 429 (default 50)
   --concurrency N   unstick's requests in flight (default = cap)
   --seed N          emulator seed (default 42)
-  --page-size N     list page size for both (default 1000)
+  --page-size N     the sweep's list page size (default 1000; the baseline keeps the seed's 1000)
   --no-write        do not write bench/results/
   --results-dir D   where to write results (default bench/results)
 `;

@@ -1,0 +1,54 @@
+// The sweep benchmark at a tiny size: real emulator process, real dev server, real sweep workflow. Asserts the
+// report's shape and that both runs closed exactly the same Tasks and no live-call Task (not the timing targets).
+import { strict as assert } from 'node:assert';
+import { runSweepBench, renderMarkdown, type SweepBenchReport } from '../../bench/sweep';
+
+describe('sweep benchmark (smoke size)', function () {
+  this.timeout(180_000);
+  let report: SweepBenchReport;
+
+  before(async () => {
+    report = await runSweepBench({
+      tasks: 120, latencyMs: 2, cap: 20, seed: 7, pageSize: 50, write: false, resultsDir: '', log: () => undefined,
+    });
+  });
+
+  it('seeds the mix and closes exactly the same Tasks in both runs, none with a live call', () => {
+    assert.deepEqual(report.seeded, { voiceEnded: 72, voiceLive: 36, chat: 6, unparsable: 6 });
+    assert.equal(report.check.identicalSeeds, true);
+    assert.equal(report.check.sameTasksClosed, true, JSON.stringify(report.check));
+    assert.equal(report.check.baselineClosed, 72);
+    assert.equal(report.check.unstickClosed, 72);
+    assert.deepEqual(report.check.closedByCategory.baseline, { voiceEnded: 72, voiceLive: 0, chat: 0, unparsable: 0 });
+    assert.deepEqual(report.check.closedByCategory.unstick, { voiceEnded: 72, voiceLive: 0, chat: 0, unparsable: 0 });
+    assert.deepEqual(report.check.liveCallTasksClosed, { baseline: 0, unstick: 0 });
+    assert.equal(report.check.pass, true);
+  });
+
+  it('reports wall times, requests from the emulator counters, the bound and the ratio', () => {
+    for (const run of [report.baseline, report.unstick]) {
+      assert.ok(run.wallMs > 0);
+      // One Call fetch per voice Task with a parsable call_sid, one update per closed Task, plus list pages.
+      assert.ok(run.requests.reads >= 1 + 108, `reads ${run.requests.reads}`);
+      assert.equal(run.requests.writes, 72);
+      assert.equal(run.requests.total, run.requests.reads + run.requests.writes);
+      assert.equal(run.boundMs, (run.requests.total * 2) / 20);
+      assert.equal(run.boundFraction, run.boundMs / run.wallMs);
+    }
+    // The seed cleaner lists with PageSize 1000 (one page here); the sweep with the benchmark's page size (3 pages).
+    assert.equal(report.baseline.requests.reads, 1 + 108);
+    assert.ok(report.unstick.requests.reads >= 3 + 108, `unstick reads ${report.unstick.requests.reads}`);
+    assert.equal(report.baseline.requests.maxInFlightSeen, 1, 'the baseline works one request at a time');
+    assert.ok(report.unstick.requests.maxInFlightSeen <= 20, 'unstick stays under the cap');
+    assert.equal(report.baseline.cleaner.updated, 72);
+    assert.equal(report.baseline.cleaner.skipped, 12);
+    assert.equal(report.unstick.sweep.counts.tasksSeen, 120);
+    assert.equal(report.unstick.sweep.counts.closed['cancel-task'] + report.unstick.sweep.counts.closed['complete-task'], 72);
+    assert.equal(report.speedup, report.baseline.wallMs / report.unstick.wallMs);
+    assert.deepEqual(report.targets.map((t) => t.target), [30, 0.6]);
+    for (const t of report.targets) assert.equal(t.pass, t.value >= t.target);
+    const md = renderMarkdown(report);
+    assert.match(md, /\| seed cleaner \(baseline\) \|/);
+    assert.match(md, /same Tasks closed with the same status: \*\*yes\*\*/);
+  });
+});
