@@ -11,6 +11,13 @@ import { createLogger } from '../log';
 import { EXIT_CONFIG } from './context';
 import { registerUpHook } from './upHooks';
 
+let sandbox: Emulator | undefined;
+
+/** The emulator `unstick up` started (undefined with real Twilio credentials), for later up-hooks to wire themselves to. */
+export function sandboxEmulator(): Emulator | undefined {
+  return sandbox;
+}
+
 /** The scenario mix the sandbox plays: mostly clean calls, some of every stuck story. */
 export const SANDBOX_MIX: Partial<Record<ScenarioName, number>> = {
   normal: 0.6,
@@ -111,6 +118,7 @@ export function register(program: Command): void {
       if (ctx.config.twilio.accountSid) return;
       const log = createLogger('emulator');
       const emu = await startEmulator({ seed: 'unstick' });
+      sandbox = emu;
       ctx.config = withEmulator(ctx.config, emu);
       // Some stuck items from "before" the sandbox started, then a trickle of live traffic.
       emu.admin.seedExecutions({ count: 3, kind: 'sms', ageMs: 6 * 3_600_000 });
@@ -120,7 +128,10 @@ export function register(program: Command): void {
       const traffic = emu.admin.startTraffic({ rate: 0.2, mix: SANDBOX_MIX, params: { talkMs: 20_000, ringMs: 2_000, wrapMs: 5_000, stepMs: 200 } });
       log.info({ url: emu.url, accountSid: emu.accountSid }, 'Twilio emulator started (no Twilio credentials configured)');
       ctx.announce('Twilio emulator', `${emu.url} (account ${emu.accountSid}, admin ${emu.url}/_emulator, traffic ${traffic.options.rate} calls/s)`);
-      return () => emu.close();
+      return async () => {
+        sandbox = undefined;
+        await emu.close();
+      };
     },
     { order: 10 },
   );

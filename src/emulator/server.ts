@@ -59,35 +59,34 @@ export function buildServer(core: Core, opts: { logger?: boolean } = {}): Fastif
       if (authenticate(core, req.headers.authorization)) return;
       return sendError(reply.header('WWW-Authenticate', 'Basic realm="Twilio emulator admin"'), new TwilioHttpError(401, 20003, 'Authenticate'));
     }
-    let account = core.acct.accountSid;
-    if (product === 'api' || product === 'studio' || product === 'taskrouter') {
+    const rest = product === 'api' || product === 'studio' || product === 'taskrouter';
+    if (rest) {
       const who = authenticate(core, req.headers.authorization);
       if (!who) {
         reply.header('WWW-Authenticate', 'Basic realm="Twilio API"');
         return reply.code(401).type('application/json').send(errorBody(401, 20003, 'Authenticate', 'Your AccountSid or AuthToken was incorrect.'));
       }
-      account = who;
       req.twilioAccount = who;
-    }
-    const n = core.counters.enter(account);
-    let left = false;
-    const leave = () => {
-      if (!left) {
-        left = true;
-        core.counters.leave(account);
+      // Twilio's account limit is on REST requests in flight; webhooks to Studio do not count.
+      const n = core.counters.enter(who);
+      let left = false;
+      const leave = () => {
+        if (!left) {
+          left = true;
+          core.counters.leave(who);
+        }
+      };
+      reply.raw.once('close', leave);
+      reply.header('Twilio-Concurrent-Requests', String(n));
+      if (core.faults.maxInFlight > 0 && n > core.faults.maxInFlight) {
+        return sendError(reply, new TwilioHttpError(429, 20429, 'Too Many Requests'));
       }
-    };
-    reply.raw.once('close', leave);
-    reply.header('Twilio-Concurrent-Requests', String(n));
-    if (core.faults.maxInFlight > 0 && n > core.faults.maxInFlight && product !== 'webhooks') {
-      return sendError(reply, new TwilioHttpError(429, 20429, 'Too Many Requests'));
     }
     const d = core.faults.decide(endpoint, method);
     if (d.latencyMs > 0) await sleep(d.latencyMs);
     if (d.drop) {
       core.counters.dropped++;
       req.raw.socket.destroy();
-      leave();
       return reply.hijack();
     }
     if (d.status) {
