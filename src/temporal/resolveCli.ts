@@ -128,7 +128,7 @@ function installHelp(version: string): string {
     `  - a package manager: \`brew install temporal\` (macOS, Linux) puts \`temporal\` on your PATH`,
     `  - a release archive from https://github.com/temporalio/cli/releases/tag/v${version}: unpack it and put \`temporal\` on your PATH,`,
     `    or set TEMPORAL_CLI_PATH=/path/to/temporal`,
-    `  - Go >= ${MIN_GO_VERSION.join('.')} on your PATH (https://go.dev/dl/): unstick then builds v${version} into its cache once (~4 min)`,
+    `  - Go >= ${MIN_GO_VERSION.join('.')} on your PATH (https://go.dev/dl/): unstick then builds v${version} into its cache once (4-10 min)`,
     `  - online: an archive from Temporal's CDN, https://temporal.download/cli/archive/latest?platform=<linux|darwin|windows>&arch=<amd64|arm64>`,
     `    (the latest release, not pinned), or let the Temporal SDK's test environment download one (TestWorkflowEnvironment.createLocal())`,
   ].join('\n');
@@ -249,7 +249,7 @@ async function buildIntoCache(a: BuildArgs): Promise<{ path: string; builtHere: 
     }
     tmpDir = await fs.mkdtemp(path.join(a.cacheDir, `.build-v${a.version}-`));
     const started = Date.now();
-    a.log(`Building the Temporal CLI v${a.version} with ${a.goVer} (${a.goBin}); this takes about 4 minutes the first time…`);
+    a.log(`Building the Temporal CLI v${a.version} with ${a.goVer} (${a.goBin}); this takes 4 to 10 minutes on 2 cores, once…`);
     await goInstall(a, tmpDir, started);
     const produced = path.join(tmpDir, path.basename(target));
     if (!(await isExecutableFile(produced))) throw new Error(`go install succeeded but ${produced} is missing`);
