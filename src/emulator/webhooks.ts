@@ -68,9 +68,11 @@ export class WebhookSender {
   }
 
   private async post(url: string, method: string, params: Record<string, string>): Promise<{ status: number | null; location?: string; error?: string }> {
-    const signature = twilio.getExpectedTwilioSignature(this.opts.authToken(), url, method === 'GET' ? {} : params);
-    const target = twilioHostRewrite(url, this.opts.baseUrl());
     const body = new URLSearchParams(params).toString();
+    // A GET carries the parameters in the query string, and the signature covers that full URL.
+    const requested = method === 'GET' ? `${url}${url.includes('?') ? '&' : '?'}${body}` : url;
+    const signature = twilio.getExpectedTwilioSignature(this.opts.authToken(), requested, method === 'GET' ? {} : params);
+    const target = twilioHostRewrite(requested, this.opts.baseUrl());
     const attempts = 1 + (this.opts.retries ?? 1);
     let lastError = '';
     for (let i = 0; i < attempts && !this.closed; i++) {
@@ -78,7 +80,7 @@ export class WebhookSender {
       this.inFlight.add(ac);
       const timer = setTimeout(() => ac.abort(), this.opts.timeoutMs ?? 15000);
       try {
-        const res = await fetch(method === 'GET' ? `${target}${target.includes('?') ? '&' : '?'}${body}` : target, {
+        const res = await fetch(target, {
           method,
           redirect: 'manual',
           signal: ac.signal,

@@ -89,6 +89,15 @@ describe('emulator webhooks', function () {
     assert.notEqual(first.headers['x-twilio-signature'], second.headers['x-twilio-signature']);
   });
 
+  it('signs a GET status callback over the full URL with its query string', async () => {
+    emu.admin.setNumber(emu.seeded.phoneNumber, { statusCallback: `${receiver.url}/get-status?a=1`, statusCallbackMethod: 'GET' });
+    await emu.admin.runScenario({ scenario: 'sip-cancel-487' });
+    const got = await waitFor(() => receiver.received.find((r) => r.url.includes('SequenceNumber=2')), { what: 'GET callback' });
+    assert.equal(got.method, 'GET');
+    assert.ok(got.url.startsWith('/get-status?a=1&'));
+    assert.ok(twilio.validateRequest(emu.authToken, String(got.headers['x-twilio-signature']), `${receiver.url}${got.url}`, {}));
+  });
+
   it('adds SipResponseCode=487 to the final callback of a SIP CANCEL', async () => {
     emu.admin.setNumber(emu.seeded.phoneNumber, { statusCallback: `${receiver.url}/voice/status` });
     await emu.admin.runScenario({ scenario: 'sip-cancel-487' });
