@@ -98,6 +98,58 @@ describe('sweep workflow', function () {
     assert.ok(report.pages <= 1, `pages ${report.pages}`);
   });
 
+  it("retries 429s from the account's concurrency cap inside the page instead of failing it", async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 30 });
+    rig.emu.admin.addFault({ endpoint: '*', latencyMs: 15 });
+    rig.emu.admin.setLimits({ maxInFlight: 3 });
+    rig.emu.admin.resetCounters();
+
+    const report = await runSweep(t, rig, testInput(rig, { concurrency: 10, channels: ['voice'] }));
+
+    assert.ok(rig.emu.admin.counters().tooManyRequests > 0, 'the cap was hit');
+    assert.equal(report.counts.requests.throttled, rig.emu.admin.counters().tooManyRequests);
+    assert.equal(report.counts.errors, 0);
+    assert.equal(report.resumedPages, 0, 'no page activity failed');
+    for (const sid of seeded.taskSids) assert.ok(['canceled', 'completed'].includes(taskStatus(rig, sid)!));
+  });
+
+  it('fetches Tasks the list returns without attributes before deciding (and writes with their ETag)', async () => {
+    rig = await startRig(t, { settings: { taskListAttributes: 'null' } });
+    const seeded = rig.emu.admin.seedTasks({ count: 6, mix: { voiceEnded: 2, voiceLive: 1 } });
+    rig.emu.admin.resetCounters();
+
+    const report = await runSweep(t, rig, testInput(rig, { channels: ['voice'] }));
+
+    for (const sid of seeded.byCategory.voiceEnded.taskSids) assert.ok(['canceled', 'completed'].includes(taskStatus(rig, sid)!));
+    for (const sid of seeded.byCategory.voiceLive.taskSids) assert.ok(['pending', 'reserved', 'assigned'].includes(taskStatus(rig, sid)!));
+    const hits = rig.emu.admin.counters().byEndpoint;
+    // One list page, then one fetch per Task (for its attributes and ETag).
+    assert.equal(hits['taskrouter:Tasks GET'], 1 + 6);
+    assert.equal(report.counts.closed['cancel-task'] + report.counts.closed['complete-task'], seeded.byCategory.voiceEnded.taskSids.length);
+  });
+
+  it('re-reads and decides again when the Task changed under it (412 on If-Match)', async () => {
+    rig = await startRig(t, { settings: { taskListAttributes: 'null' } });
+    const [sid] = rig.emu.admin.seedTasks({ count: 1, assignmentStatuses: ['pending'] }).taskSids;
+    // Hold the first write long enough to change the Task in between.
+    rig.emu.admin.addFault({ endpoint: 'taskrouter:Tasks', method: 'POST', latencyMs: 400, times: 1 });
+    rig.emu.admin.resetCounters();
+    const worker = await rig.worker();
+    const report = await worker.runUntil(async () => {
+      const done = t.client.workflow.execute(SWEEP_WORKFLOW_TYPE, { taskQueue: rig!.taskQueue, workflowId: uniqueId('sweep-412'), args: [testInput(rig!, { channels: ['voice'] })] });
+      await waitUntil('the first write to arrive', () => (rig!.emu.admin.counters().byEndpoint['taskrouter:Tasks POST'] ?? 0) >= 1, { intervalMs: 5 });
+      rig!.emu.core.store.tasks.get(sid!)!.version++; // someone else updated it: its ETag changed
+      return (await done) as SweepReport;
+    });
+    const hits = rig.emu.admin.counters();
+    assert.equal(hits.byStatus['412'], 1);
+    assert.equal(hits.byEndpoint['taskrouter:Tasks POST'], 2, 'the stale write, then one with the fresh ETag');
+    assert.equal(taskStatus(rig, sid!), 'canceled');
+    assert.equal(report.counts.closed['cancel-task'], 1);
+    assert.equal(report.actions[0]?.result, 'done');
+  });
+
   it('continues as new on a long sweep and keeps the totals', async () => {
     rig = await startRig(t);
     const seeded = rig.emu.admin.seedTasks({ count: 23, mix: { voiceEnded: 2, voiceLive: 1 } });
