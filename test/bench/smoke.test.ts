@@ -9,7 +9,7 @@ describe('sweep benchmark (smoke size)', function () {
 
   before(async () => {
     report = await runSweepBench({
-      tasks: 120, latencyMs: 2, cap: 20, seed: 7, pageSize: 50, write: false, resultsDir: '', log: () => undefined,
+      tasks: 120, latencyMs: 2, cap: 20, seed: 7, pageSize: 50, repeats: 2, write: false, resultsDir: '', log: () => undefined,
     });
   });
 
@@ -22,6 +22,7 @@ describe('sweep benchmark (smoke size)', function () {
     assert.deepEqual(report.check.closedByCategory.baseline, { voiceEnded: 72, voiceLive: 0, chat: 0, unparsable: 0 });
     assert.deepEqual(report.check.closedByCategory.unstick, { voiceEnded: 72, voiceLive: 0, chat: 0, unparsable: 0 });
     assert.deepEqual(report.check.liveCallTasksClosed, { baseline: 0, unstick: 0 });
+    assert.equal(report.check.runsChecked, 2);
     assert.equal(report.check.pass, true);
   });
 
@@ -44,6 +45,8 @@ describe('sweep benchmark (smoke size)', function () {
     assert.equal(report.baseline.cleaner.skipped, 12);
     assert.equal(report.unstick.sweep.counts.tasksSeen, 120);
     assert.equal(report.unstick.sweep.counts.closed['cancel-task'] + report.unstick.sweep.counts.closed['complete-task'], 72);
+    assert.equal(report.unstickRuns.length, 2);
+    assert.ok(report.unstickRuns.some((u) => u.wallMs === report.unstick.wallMs), 'the reported unstick figures are one of the runs');
     assert.equal(report.speedup, report.baseline.wallMs / report.unstick.wallMs);
     assert.deepEqual(report.targets.map((t) => t.target), [30, 0.6]);
     for (const t of report.targets) assert.equal(t.pass, t.value >= t.target);
