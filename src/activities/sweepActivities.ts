@@ -67,6 +67,9 @@ function currentContext(): Context | undefined {
   }
 }
 
+/** Twilio refused the credentials: stop the whole page (and, non-retryable, the sweep) at once. */
+const isAuthFailure = (err: unknown): boolean => twilioStatus(err) === 401 || twilioStatus(err) === 403;
+
 function errorMessage(err: unknown): string {
   const status = twilioStatus(err);
   const msg = err instanceof Error ? err.message : String(err);
@@ -368,7 +371,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             }
           }
         } catch (err) {
-          if (twilioStatus(err) === 401 || twilioStatus(err) === 403) throw toActivityFailure(err, `Task ${sid}`);
+          if (isAuthFailure(err)) throw (fatal ??= toActivityFailure(err, `Task ${sid}`));
           st.error(sid, err);
         } finally {
           st.handled.add(sid);
@@ -376,7 +379,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
         }
       };
 
-      const notExamined = await pool(listed, input.concurrency, examine, () => st.capReached || run.cancelled());
+      let fatal: Error | undefined;
+      const notExamined = await pool(listed, input.concurrency, examine, () => st.capReached || run.cancelled() || fatal !== undefined);
       throwIfCancelled();
       return st.result(st.capReached ? undefined : page.nextPageUrl, notExamined);
     },
@@ -489,7 +493,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             st.record({ ...base, result: 'already-closed', detail: 'gone (404)', atMs: now() });
           }
         } catch (err) {
-          if (twilioStatus(err) === 401 || twilioStatus(err) === 403) throw toActivityFailure(err, `Execution ${sid}`);
+          if (isAuthFailure(err)) throw (fatal ??= toActivityFailure(err, `Execution ${sid}`));
           st.error(sid, err);
         } finally {
           st.handled.add(sid);
@@ -497,7 +501,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
         }
       };
 
-      const notExamined = await pool(todo, input.concurrency, examine, () => st.capReached || run.cancelled());
+      let fatal: Error | undefined;
+      const notExamined = await pool(todo, input.concurrency, examine, () => st.capReached || run.cancelled() || fatal !== undefined);
       throwIfCancelled();
       return st.result(st.capReached ? undefined : page.nextPageUrl, notExamined);
     },

@@ -3,9 +3,11 @@
  * against the emulator. Small data and short thresholds keep it quick.
  */
 import assert from 'node:assert/strict';
+import { WorkflowFailedError } from '@temporalio/client';
 import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
 import { CallSidKey, UnstickOutcomeKey } from '../../src/shared/searchAttributes';
 import { callWorkflowId } from '../../src/shared/constants';
+import { createTwilioClient } from '../../src/twilio/client';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
 import { executionStatus, runSweep, startRig, taskReason, taskStatus, testInput, type SweepRig } from './harness';
 
@@ -148,6 +150,20 @@ describe('sweep workflow', function () {
     assert.equal(taskStatus(rig, sid!), 'canceled');
     assert.equal(report.counts.closed['cancel-task'], 1);
     assert.equal(report.actions[0]?.result, 'done');
+  });
+
+  it('fails fast, without retrying, when Twilio refuses the credentials', async () => {
+    rig = await startRig(t);
+    rig.emu.admin.seedTasks({ count: 3 });
+    const bad = createTwilioClient(rig.emu.twilioConfig({ authToken: 'not-the-token' }));
+    const worker = await rig.worker({ deps: { twilio: bad } });
+    const started = Date.now();
+    await assert.rejects(
+      worker.runUntil(t.client.workflow.execute(SWEEP_WORKFLOW_TYPE, { taskQueue: rig.taskQueue, workflowId: uniqueId('sweep-401'), args: [testInput(rig)] })),
+      (err: unknown) => err instanceof WorkflowFailedError && /refused the credentials/.test(String((err.cause?.cause as Error | undefined)?.message)),
+    );
+    assert.ok(Date.now() - started < 10_000);
+    assert.equal(rig.emu.admin.counters().unauthorized, 1, 'one refused request, no retries');
   });
 
   it('continues as new on a long sweep and keeps the totals', async () => {
