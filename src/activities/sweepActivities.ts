@@ -292,9 +292,12 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       const settings = policySettings(input);
       const getCall = callCache(request);
       const todo = page.instances.filter((t) => !st.handled.has(t.sid));
-      const listed = todo.map((t) => ({ facts: taskFacts(t), etag: undefined as string | undefined }));
+      const listed = todo.map((t) => {
+        const facts = taskFacts(t);
+        return { facts, etag: undefined as string | undefined, callSid: taskNeedsCall(facts) };
+      });
 
-      const owned = await ownedByCallWatch(listed.map((t) => taskNeedsCall(t.facts)).filter((s): s is string => !!s));
+      const owned = await ownedByCallWatch(listed.map((t) => t.callSid).filter((s): s is string => !!s));
 
       const readTask = async (taskSid: string): Promise<{ facts: TaskFacts; etag?: string }> => {
         try {
@@ -306,15 +309,17 @@ export function createSweepActivities(deps: SweepActivityDeps) {
         }
       };
 
-      const examine = async (item: { facts: TaskFacts; etag?: string }): Promise<void> => {
+      const examine = async (item: { facts: TaskFacts; etag?: string; callSid?: string }): Promise<void> => {
         const sid = item.facts.sid;
         st.counts.tasksSeen++;
         try {
-          let { facts, etag } = item;
+          let { facts, etag, callSid } = item;
           // Twilio may omit attributes in lists; then the Task is fetched (which also gives its ETag).
-          if (facts.attributes === undefined && facts.channel === 'voice') ({ facts, etag } = await readTask(sid));
-          const callSid = taskNeedsCall(facts);
-          if (callSid && !owned.has(callSid) && item.facts.attributes === undefined && (await ownedByCallWatch([callSid])).size) owned.add(callSid);
+          if (facts.attributes === undefined && facts.channel === 'voice') {
+            ({ facts, etag } = await readTask(sid));
+            callSid = taskNeedsCall(facts);
+            if (callSid && !owned.has(callSid) && (await ownedByCallWatch([callSid])).size) owned.add(callSid);
+          }
           if (callSid && owned.has(callSid)) {
             st.skip('owned-by-callwatch');
             return;
