@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities';
 import { connectNativeTemporal } from './client';
 import type { Config } from './config';
+import { DISCOVERY_TASK_QUEUE } from './shared/constants';
 import { createLogger, type Logger } from './log';
 
 export interface CreateWorkerOptions {
@@ -36,6 +37,22 @@ export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   });
 }
 
+/**
+ * An activity-only worker for the Twilio discovery activities (EvaluateTaskAttributes is limited to
+ * 3 requests per second per account): `maxTaskQueueActivitiesPerSecond` is enforced by the Temporal
+ * server across every worker on the queue, so the limit holds account-wide however many workers run.
+ */
+export function createDiscoveryWorker(opts: { connection: NativeConnection; namespace: string; activities: object; ratePerSecond: number }): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: DISCOVERY_TASK_QUEUE,
+    activities: opts.activities,
+    maxTaskQueueActivitiesPerSecond: opts.ratePerSecond,
+    shutdownGraceTime: '10s',
+  });
+}
+
 export interface RunWorkerOptions {
   log?: Logger;
   /** Shut the worker down when aborted (besides the Runtime's shutdown signals). */
@@ -52,22 +69,30 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
   const log = opts.log ?? createLogger('worker');
   const connection = await connectNativeTemporal(config.temporal);
   try {
+    const activities = createActivities({ config });
     const worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ config }),
+      activities,
     });
-    // More workers (e.g. a rate-limited discovery queue) would be created here and run alongside with Promise.all.
+    const discovery = await createDiscoveryWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      activities,
+      ratePerSecond: config.callWatch.discoveryRps,
+    });
     const onAbort = () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of [worker, discovery]) if (w.getState() === 'RUNNING') w.shutdown();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     log.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, 'worker polling');
     opts.onReady?.(worker);
-    if (opts.signal?.aborted) onAbort();
     try {
-      await worker.run();
+      const running = Promise.all([worker.run(), discovery.run()]);
+      // An abort that came during bundling (before run()) finds the workers RUNNING only now.
+      if (opts.signal?.aborted) onAbort();
+      await running;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import type { Config } from '../config';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
-import type { Limit } from './callActivities';
+import { createCallActivities, type Limit } from './callActivities';
 import { createPingActivities } from './ping';
 import { createSweepActivities } from './sweepActivities';
 
@@ -32,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPingActivities(),
     ...createSweepActivities({ twilio, limit }),
+    ...createCallActivities({ twilio, limit }),
   };
 }
 

@@ -66,8 +66,34 @@ export class TwilioHttpClient extends twilio.RequestClient {
     const uri = twilioHostRewrite(opts.uri, this.baseUrl);
     const res = await super.request<TData>({ ...opts, uri });
     this.onResponse?.({ method: String(opts.method).toUpperCase(), uri, statusCode: res.statusCode, body: res.body, headers: res.headers ?? {} });
+    const retryAfterMs = retryAfterOf(res.headers);
+    if ((res.statusCode === 429 || res.statusCode === 503) && retryAfterMs !== undefined) {
+      // The SDK's RestException drops headers; keep Twilio's Retry-After so activity retries can honour it.
+      throw new TwilioRetryAfterException(res, retryAfterMs);
+    }
     return res;
   }
+}
+
+/** A RestException (same status/code/message fields) that also carries the response's Retry-After. */
+export class TwilioRetryAfterException extends twilio.RestException {
+  constructor(
+    response: { statusCode: number; body: unknown },
+    public readonly retryAfterMs: number,
+  ) {
+    super(response as ConstructorParameters<typeof twilio.RestException>[0]);
+  }
+}
+
+/** Retry-After in ms (seconds or an HTTP date), or undefined. */
+export function retryAfterOf(headers: unknown): number | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const raw = (headers as Record<string, unknown>)['retry-after'] ?? (headers as Record<string, unknown>)['Retry-After'];
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const secs = Number(raw);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  const at = Date.parse(String(raw));
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 export interface CreateTwilioClientOptions {

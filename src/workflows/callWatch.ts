@@ -26,6 +26,8 @@ export interface CallWatchResult {
   callSid: string;
   outcome: string;
   callStatus: string;
+  callEndedAtMs?: number;
+  lastSequenceNumber?: number;
   executionSid?: string;
   executionStatus?: string;
   taskSid?: string;
@@ -142,7 +144,6 @@ export async function callWatch(input: CallWatchInput): Promise<CallWatchResult>
         initialInterval: s.pollInitialMs,
         backoffCoefficient: 2,
         maximumInterval: s.pollMaxMs,
-        maximumAttempts: 0,
         nonRetryableErrorTypes,
       },
     });
@@ -298,6 +299,8 @@ export async function callWatch(input: CallWatchInput): Promise<CallWatchResult>
     callSid: state.callSid,
     outcome,
     callStatus: state.callStatus,
+    callEndedAtMs: state.callEndedAtMs,
+    lastSequenceNumber: state.lastSequenceNumber,
     executionSid: state.executionSid,
     executionStatus: state.executionStatus,
     taskSid: state.taskSid,

@@ -2,6 +2,7 @@
  * A worker stopped in the middle of a page activity: the next worker resumes the page from its heartbeat
  * checkpoint and no resource is written twice.
  */
+import { saveHistoryFixture } from '../helpers/histories';
 import assert from 'node:assert/strict';
 import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
@@ -48,5 +49,6 @@ describe('sweep after a worker dies mid-page', function () {
     assert.equal(report.counts.closed['cancel-task'] + report.counts.closed['complete-task'], 60);
     assert.equal(report.counts.tasksSeen, 60);
     assert.equal(report.counts.errors, 0);
+    await saveHistoryFixture('sweep-resume', handle, t.server);
   });
 });

@@ -2,6 +2,7 @@
  * The sweep workflow end to end: real Temporal dev server, real sweep workflow and activities, the real twilio SDK
  * against the emulator. Small data and short thresholds keep it quick.
  */
+import { saveHistoryFixture } from '../helpers/histories';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
@@ -189,6 +190,7 @@ describe('sweep workflow', function () {
       assert.ok(['COMPLETED', 'CONTINUED_AS_NEW'].includes(wf.status.name), wf.status.name);
     }
     assert.equal(runs, report.runs);
+    await saveHistoryFixture('sweep-continue-as-new', t.client.workflow.getHandle(workflowId), t.server);
   });
 
   it('ends voice Executions whose call is over and messaging Executions idle past the threshold, not younger ones', async () => {
