@@ -46,6 +46,10 @@ describe('sweep benchmark (smoke size)', function () {
     assert.equal(report.unstick.sweep.counts.tasksSeen, 120);
     assert.equal(report.unstick.sweep.counts.closed['cancel-task'] + report.unstick.sweep.counts.closed['complete-task'], 72);
     assert.equal(report.unstickRuns.length, 2);
+    // targets + 3 Task pages + one Execution page per flow, all inside the measured wall time.
+    assert.ok(report.unstick.temporal.activities >= 4, `activities ${report.unstick.temporal.activities}`);
+    assert.equal(report.unstick.temporal.activityMs.length, report.unstick.temporal.activities);
+    assert.ok(report.unstick.temporal.inActivitiesMs > 0 && report.unstick.temporal.inActivitiesMs < report.unstick.wallMs);
     assert.ok(report.unstickRuns.some((u) => u.wallMs === report.unstick.wallMs), 'the reported unstick figures are one of the runs');
     assert.equal(report.speedup, report.baseline.wallMs / report.unstick.wallMs);
     assert.deepEqual(report.targets.map((t) => t.target), [30, 0.6]);
