@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import { createLogger, type Logger } from '../log';
 import { startWebhook, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, type RunningWebhook } from '../webhook';
 import { EXIT_CONFIG, getConfig } from './context';
+import { sandboxEmulator } from './emulator';
 import { registerUpHook } from './upHooks';
 
 function parsePort(raw: string): number {
@@ -84,6 +85,13 @@ export function register(program: Command): void {
         log.info('webhook not started: no TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN to check signatures with');
         return;
       }
+      // In the sandbox, wire the emulator's number and workspace to the webhook as an operator would a
+      // real account: status callbacks come here and are 302'd on to the number's Studio Flow.
+      const emu = sandboxEmulator();
+      if (emu) {
+        const flowRedirects = { ...ctx.config.webhook.flowRedirects, [emu.seeded.phoneNumber]: emu.seeded.flexFlowSid };
+        ctx.config = { ...ctx.config, webhook: { ...ctx.config.webhook, flowRedirects } };
+      }
       let running: RunningWebhook;
       try {
         running = await startWebhook(ctx.config, ctx.client, { log });
@@ -97,6 +105,11 @@ export function register(program: Command): void {
       const port = Number(new URL(running.url).port);
       ctx.config = { ...ctx.config, webhook: { ...ctx.config.webhook, port, publicUrl: running.publicUrl } };
       ctx.announce('Webhook', `${running.publicUrl}${VOICE_STATUS_PATH} and ${running.publicUrl}${TASKROUTER_EVENTS_PATH}`);
+      if (emu) {
+        emu.admin.setNumber(emu.seeded.phoneNumber, { statusCallback: `${running.url}${VOICE_STATUS_PATH}` });
+        emu.admin.setWorkspace(emu.seeded.workspaceSid, { eventCallbackUrl: `${running.url}${TASKROUTER_EVENTS_PATH}` });
+        log.info({ number: emu.seeded.phoneNumber }, 'sandbox: emulator number and workspace now call the webhook');
+      }
       return () => running.close();
     },
     { order: 50 },
