@@ -11,6 +11,7 @@ import * as schedule from './cli/schedule';
 import * as sweep from './cli/sweep';
 import * as temporalPath from './cli/temporalPath';
 import * as up from './cli/up';
+import * as watch from './cli/watch';
 import * as webhook from './cli/webhook';
 import * as worker from './cli/worker';
 import { TemporalCliNotFoundError } from './temporal/resolveCli';
@@ -24,6 +25,7 @@ const COMMANDS: Array<{ register(program: Command): void }> = [
   emulator,
   sweep,
   schedule,
+  watch,
 ];
 
 export function buildProgram(): Command {

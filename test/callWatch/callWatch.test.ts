@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import twilio from 'twilio';
 import type { ScenarioName } from '../../src/emulator';
+import { startWatch } from '../../src/cli/watch';
 import { callWorkflowId } from '../../src/shared/constants';
 import { reconcileNowUpdate, stateQuery, type CallWatchInput } from '../../src/shared/messages';
 import type { CallWatchResult } from '../../src/workflows/callWatch';
@@ -104,13 +105,14 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
     assert.deepEqual(writesTo(r.requests), []);
   });
 
-  it('Task with unparsable attributes: skipped with a reason', async () => {
+  it('Task with unparsable attributes: never matched to the call, never touched', async () => {
     const r = await runScenario('task-unparsable');
     assert.equal(r.observed.taskStatus, 'pending');
     assert.deepEqual(writesTo(r.requests), []);
-    // EvaluateTaskAttributes cannot match non-JSON attributes, so such a Task is not even found by call_sid
-    // unless TaskRouter's event linked it; either way it is left alone.
-    assert.ok(['skipped', 'clean'].includes(r.result.outcome));
+    // Non-JSON attributes carry no call_sid the webhook or EvaluateTaskAttributes could match, so the watch never
+    // learns of this Task: it is left to the sweep, which skips it with a reason (test/sweep).
+    assert.equal(r.result.taskSid, undefined);
+    assert.equal(r.result.outcome, 'clean');
   });
 
   it('lost final webhook: polling sees the end and the stuck Execution is ended', async () => {
@@ -126,11 +128,11 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
     stack.emu.admin.setLimits({ dropStatusCallbacks: 1, dropTaskRouterEvents: 1 });
     try {
       const run = stack.emu.admin.createCall({ scenario: 'desync-assigned' });
-      const handle = await stack.temporal.client.workflow.start('callWatch', {
-        workflowId: callWorkflowId(run.callSid!),
-        taskQueue: stack.config.temporal.taskQueue,
-        args: [{ callSid: run.callSid!, startedBy: 'manual', settings: stack.settings } satisfies CallWatchInput],
-      });
+      // As `npx unstick watch <CallSid>` does.
+      const { workflowId, started } = await startWatch(stack.temporal.client, stack.config, run.callSid!);
+      assert.ok(started);
+      assert.equal((await startWatch(stack.temporal.client, stack.config, run.callSid!)).started, false, 'a second start finds the first');
+      const handle = stack.temporal.client.workflow.getHandle(workflowId);
       const result = (await handle.result()) as CallWatchResult;
       assert.equal(result.outcome, 'closed');
       assert.equal(stack.emu.core.store.tasks.get(run.taskSid!)!.status, 'completed');
