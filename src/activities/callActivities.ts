@@ -4,10 +4,14 @@
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Twilio } from 'twilio';
-import { isCallStatus, isTerminalCallStatus, type TaskAssignmentStatus } from '../shared/constants';
-import type { CallFacts, ExecutionFacts, ExecutionTrigger, TaskFacts } from '../policy/types';
+import { isTerminalCallStatus, type TaskAssignmentStatus } from '../shared/constants';
+import type { CallFacts, ExecutionFacts, TaskFacts } from '../policy/types';
 import type { ActionRecord } from '../shared/messages';
+import { etagOf } from '../twilio/client';
+import { callFacts, executionFacts, taskFacts, triggerOf } from './twilioFacts';
 import { isInvalidTransition, isNotFound, isPreconditionFailed, toActivityFailure } from './twilioErrors';
+
+export { triggerOf };
 
 export type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
 
@@ -44,16 +48,7 @@ export interface WriteOutcome {
 
 export const CALL_STILL_LIVE = 'CallStillLive';
 
-const ms = (d: Date | null | undefined): number | undefined => (d instanceof Date && !Number.isNaN(d.getTime()) ? d.getTime() : undefined);
 
-export function triggerOf(initiatedBy: string | null | undefined): ExecutionTrigger {
-  if (!initiatedBy) return 'unknown';
-  if (initiatedBy.startsWith('CA')) return 'call';
-  if (/^(SM|MM|IM)/.test(initiatedBy)) return 'message';
-  if (/^(CH|MB)/.test(initiatedBy)) return 'conversation';
-  if (initiatedBy.startsWith('RQ') || initiatedBy.startsWith('FN')) return 'request';
-  return 'unknown';
-}
 
 export function createCallActivities(deps: CallActivityDeps) {
   const { twilio, limit } = deps;
@@ -61,14 +56,7 @@ export function createCallActivities(deps: CallActivityDeps) {
   async function readCall(callSid: string): Promise<CallInfo> {
     try {
       const call = await limit(() => twilio.calls(callSid).fetch());
-      const status = isCallStatus(call.status) ? call.status : 'unknown';
-      return {
-        status,
-        startedAtMs: ms(call.startTime) ?? ms(call.dateCreated),
-        endedAtMs: isTerminalCallStatus(call.status) ? ms(call.endTime) ?? ms(call.dateUpdated) : undefined,
-        from: call.from,
-        to: call.to,
-      };
+      return { ...callFacts(call), from: call.from, to: call.to };
     } catch (err) {
       if (isNotFound(err)) return { status: 'gone' };
       throw toActivityFailure(err, `fetch Call ${callSid}`);
@@ -78,13 +66,7 @@ export function createCallActivities(deps: CallActivityDeps) {
   async function readExecution(flowSid: string, executionSid: string): Promise<ExecutionFacts> {
     try {
       const ex = await limit(() => twilio.studio.v2.flows(flowSid).executions(executionSid).fetch());
-      return {
-        sid: ex.sid,
-        state: ex.status === 'active' ? 'active' : 'ended',
-        trigger: triggerOf(ex.initiatedBy),
-        createdAtMs: ms(ex.dateCreated),
-        lastStepAtMs: ms(ex.dateUpdated),
-      };
+      return executionFacts(ex);
     } catch (err) {
       if (isNotFound(err)) return { sid: executionSid, state: 'gone', trigger: 'unknown' };
       throw toActivityFailure(err, `fetch Execution ${executionSid}`);
@@ -94,18 +76,7 @@ export function createCallActivities(deps: CallActivityDeps) {
   async function readTaskWithEtag(workspaceSid: string, taskSid: string): Promise<{ facts: TaskFacts; etag?: string }> {
     try {
       const res = await limit(() => twilio.taskrouter.v1.workspaces(workspaceSid).tasks(taskSid).fetchWithHttpInfo());
-      const t = res.body;
-      const etag = (res.headers as Record<string, string | undefined>)['etag'] ?? (res.headers as Record<string, string | undefined>)['ETag'];
-      return {
-        facts: {
-          sid: t.sid,
-          state: t.assignmentStatus as TaskAssignmentStatus,
-          channel: t.taskChannelUniqueName,
-          attributes: t.attributes,
-          statusSinceMs: ms(t.dateUpdated),
-        },
-        etag,
-      };
+      return { facts: taskFacts(res.body), etag: etagOf(res.headers) };
     } catch (err) {
       if (isNotFound(err)) return { facts: { sid: taskSid, state: 'gone' } };
       throw toActivityFailure(err, `fetch Task ${taskSid}`);
@@ -173,13 +144,8 @@ export function createCallActivities(deps: CallActivityDeps) {
               return {
                 flowSid,
                 executionSid: ex.sid,
-                facts: {
-                  sid: ex.sid,
-                  state: ex.status === 'active' ? 'active' : 'ended',
-                  trigger: triggerOf(ex.initiatedBy) === 'unknown' ? 'call' : triggerOf(ex.initiatedBy),
-                  createdAtMs: ms(ex.dateCreated),
-                  lastStepAtMs: ms(ex.dateUpdated),
-                },
+                // Matched by the call's own SID: a call-triggered Execution even when initiated_by is missing.
+                facts: { ...executionFacts(ex), trigger: triggerOf(ex.initiatedBy) === 'unknown' ? 'call' : triggerOf(ex.initiatedBy) },
               };
             }
           }
@@ -213,13 +179,7 @@ export function createCallActivities(deps: CallActivityDeps) {
             return {
               workspaceSid,
               taskSid: open.sid,
-              facts: {
-                sid: open.sid,
-                state: open.assignmentStatus as TaskAssignmentStatus,
-                channel: open.taskChannelUniqueName,
-                attributes: open.attributes ?? undefined,
-                statusSinceMs: ms(open.dateUpdated),
-              },
+              facts: taskFacts(open),
             };
           }
         }

@@ -1,7 +1,16 @@
 /** Turning twilio SDK instances into the policy's facts. Shared by callWatch and sweep activities. */
 import { isCallStatus, isTerminalCallStatus, type TaskAssignmentStatus } from '../shared/constants';
 import type { CallFacts, ExecutionFacts, TaskFacts } from '../policy/types';
-import { triggerOf } from './callActivities';
+import type { ExecutionTrigger } from '../policy/types';
+
+export function triggerOf(initiatedBy: string | null | undefined): ExecutionTrigger {
+  if (!initiatedBy) return 'unknown';
+  if (initiatedBy.startsWith('CA')) return 'call';
+  if (/^(SM|MM|IM)/.test(initiatedBy)) return 'message';
+  if (/^(CH|MB)/.test(initiatedBy)) return 'conversation';
+  if (initiatedBy.startsWith('RQ') || initiatedBy.startsWith('FN')) return 'request';
+  return 'unknown';
+}
 
 export const msOf = (d: Date | string | null | undefined): number | undefined => {
   if (d === null || d === undefined) return undefined;
