@@ -22,6 +22,7 @@ import {
   type SweepCounts,
   type SweepError,
   type TaskPageInput,
+  SWEEP_DEFAULTS,
 } from '../shared/sweepTypes';
 import type { Limit } from './callActivities';
 import { etagOf } from '../twilio/client';
@@ -40,12 +41,23 @@ export interface SweepActivityDeps {
   checkpointEveryMs?: number;
   /** CallSids per visibility query. Default 200. */
   ownershipChunk?: number;
+  /** A multi-page Task activity lists no new page after running this long (it stays well inside its timeout). Default 2 min. */
+  maxListingMs?: number;
 }
 
 /** What a page activity heartbeats; read back from `activityInfo().heartbeatDetails` on a retry. */
 export interface PageCheckpoint {
+  /** The page to (re-)list on a retry: the oldest page of this activity not yet fully examined. */
   pageUrl?: string;
-  /** SIDs of this page's resources already examined (acted on, skipped, or failed). */
+  /** The activity's own input pageUrl (tells whose checkpoint this is); absent in single-page checkpoints. */
+  startUrl?: string | null;
+  /** Pages of this activity fully examined before `pageUrl`. */
+  pagesDone?: number;
+  /** Every listed page was examined: a retry returns the result without listing again. */
+  finished?: boolean;
+  /** Where the listing goes on after the last examined page (kept for a `finished` checkpoint). */
+  nextPageUrl?: string;
+  /** SIDs of this page's resources (and of pages listed ahead of it) already examined (acted on, skipped, or failed). */
   handled: string[];
   counts: SweepCounts;
   actions: SweepActionRecord[];
@@ -101,6 +113,9 @@ class PageState {
   budgetUsed: number;
   capReached: boolean;
   readonly resumed: boolean;
+  errorCap = MAX_ERRORS_PER_PAGE;
+  /** Multi-page Task activities: the resume cursor (see PageCheckpoint). */
+  cursor: { pageUrl?: string; pagesDone: number; finished: boolean; nextPageUrl?: string };
 
   constructor(
     private readonly input: { pageUrl?: string; budget: number | null; maxReportedActions: number },
@@ -114,6 +129,7 @@ class PageState {
     this.errors = from?.errors ?? [];
     this.budgetUsed = from?.budgetUsed ?? 0;
     this.capReached = from?.capReached ?? false;
+    this.cursor = { pageUrl: from ? from.pageUrl : input.pageUrl, pagesDone: from?.pagesDone ?? 0, finished: from?.finished ?? false, nextPageUrl: from?.nextPageUrl };
   }
 
   /** Takes one write from the maxActions budget; false once it is spent. */
@@ -127,9 +143,13 @@ class PageState {
     return true;
   }
 
-  record(a: SweepActionRecord): void {
-    if (this.actions.length < this.input.maxReportedActions) this.actions.push(a);
-    else this.actionsOmitted++;
+  /** Keeps the action record while there is room in the report; past it only counts (no record is built). */
+  record(base: Omit<SweepActionRecord, 'result' | 'atMs' | 'detail'>, result: SweepActionRecord['result'], atMs: number, detail?: string): void {
+    if (this.actions.length >= this.input.maxReportedActions) {
+      this.actionsOmitted++;
+      return;
+    }
+    this.actions.push(detail === undefined ? { ...base, result, atMs } : { ...base, result, detail, atMs });
   }
 
   skip(reason: string): void {
@@ -138,12 +158,16 @@ class PageState {
 
   error(sid: string | undefined, err: unknown): void {
     this.counts.errors++;
-    if (this.errors.length < MAX_ERRORS_PER_PAGE) this.errors.push({ sid, message: errorMessage(err) });
+    if (this.errors.length < this.errorCap) this.errors.push({ sid, message: errorMessage(err) });
   }
 
   checkpoint(): PageCheckpoint {
     return {
-      pageUrl: this.input.pageUrl,
+      pageUrl: this.cursor.pageUrl,
+      startUrl: this.input.pageUrl ?? null,
+      pagesDone: this.cursor.pagesDone,
+      finished: this.cursor.finished,
+      nextPageUrl: this.cursor.nextPageUrl,
       handled: [...this.handled],
       counts: this.counts,
       actions: this.actions,
@@ -154,8 +178,9 @@ class PageState {
     };
   }
 
-  result(nextPageUrl: string | undefined, notExamined: number): PageResult {
+  result(nextPageUrl: string | undefined, notExamined: number, pages?: number): PageResult {
     return {
+      ...(pages === undefined ? {} : { pages }),
       counts: this.counts,
       actions: this.actions,
       actionsOmitted: this.actionsOmitted,
@@ -175,13 +200,15 @@ export function createSweepActivities(deps: SweepActivityDeps) {
   const now = deps.now ?? Date.now;
   const checkpointEveryMs = deps.checkpointEveryMs ?? 1_000;
   const ownershipChunk = deps.ownershipChunk ?? 200;
+  const maxListingMs = deps.maxListingMs ?? 120_000;
 
   /** One page activity's plumbing: checkpoint, cancellation, counted and retried Twilio requests. */
   function pageRun(input: { pageUrl?: string; budget: number | null; maxReportedActions: number }) {
     const ctx = currentContext();
     const previous = ctx?.info.heartbeatDetails as PageCheckpoint | undefined;
-    // A checkpoint belongs to the page it was taken on; anything else is ignored.
-    const st = new PageState(input, previous && previous.pageUrl === input.pageUrl ? previous : undefined);
+    // A checkpoint belongs to the activity (first page) it was taken on; anything else is ignored.
+    const mine = previous && (previous.startUrl === undefined ? previous.pageUrl === input.pageUrl : (previous.startUrl ?? undefined) === input.pageUrl);
+    const st = new PageState(input, mine ? previous : undefined);
     let lastBeat = 0;
     const beat = (force = false) => {
       if (!ctx) return;
@@ -274,30 +301,123 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       }
     },
 
-    /** One page of open Tasks of a Workspace: voice Tasks whose call is over are canceled/completed (seed rule). */
+    /**
+     * Open Tasks of a Workspace, from `input.pageUrl` on, up to `input.maxPages` list pages (default 1): voice
+     * Tasks whose call is over are canceled/completed (seed rule). The pages go through one concurrency window:
+     * the next page is listed while the tail of the current one is still being examined, so a page boundary does
+     * not drain the requests in flight. A page is listed only when it is certain to be needed (within maxPages,
+     * and the maxActions budget left exceeds what the pages already listed could spend), so no read is wasted.
+     */
     async sweepTaskPage(input: TaskPageInput): Promise<PageResult> {
       const run = pageRun(input);
       const { st, beat, request, throwIfCancelled } = run;
       const tasksApi = twilio.taskrouter.v1.workspaces(input.workspaceSid).tasks;
+      const maxPages = Math.max(1, input.maxPages ?? 1);
+      st.errorCap = Math.min(MAX_ERRORS_PER_PAGE * maxPages, SWEEP_DEFAULTS.maxReportedErrors);
       beat(true);
+      if (st.cursor.finished) return st.result(st.capReached ? undefined : st.cursor.nextPageUrl, 0, st.cursor.pagesDone);
+      // List the next page once no more than this many of the last page's Tasks are left to start.
+      const prefetchAhead = 2 * Math.max(1, input.concurrency);
 
-      let page;
-      try {
-        page = await request('read', () =>
-          input.pageUrl ? tasksApi.getPage(input.pageUrl) : tasksApi.page({ assignmentStatus: ['pending', 'reserved', 'assigned'], pageSize: input.pageSize }),
-        );
-      } catch (err) {
-        throw toActivityFailure(err, `list open Tasks of ${input.workspaceSid}`);
-      }
       const settings = policySettings(input);
       const getCall = callCache(request);
-      const todo = page.instances.filter((t) => !st.handled.has(t.sid));
-      const listed = todo.map((t) => {
-        const facts = taskFacts(t);
-        return { facts, etag: undefined as string | undefined, callSid: taskNeedsCall(facts) };
-      });
+      const owned = new Set<string>();
+      const startedAt = now();
 
-      const owned = await ownedByCallWatch(listed.map((t) => t.callSid).filter((s): s is string => !!s));
+      interface Item {
+        facts: TaskFacts;
+        etag?: string;
+        callSid?: string;
+        page: ListedPage;
+      }
+      interface ListedPage {
+        url?: string;
+        nextPageUrl?: string;
+        items: Item[];
+        /** Index of the next item to start. */
+        next: number;
+        /** Items not finished yet (unstarted or in flight). */
+        open: number;
+      }
+      /** Listed pages not yet fully examined, oldest first. */
+      const pages: ListedPage[] = [];
+      let pagesListed = 0;
+      let lastListed: ListedPage | undefined;
+      let unfinished = 0;
+      let listing: Promise<void> | undefined;
+      let fatal: Error | undefined;
+      let waiters: (() => void)[] = [];
+      const wakeAll = () => {
+        const w = waiters;
+        waiters = [];
+        for (const f of w) f();
+      };
+      const stop = () => st.capReached || run.cancelled() || fatal !== undefined;
+
+      const listPage = async (url: string | undefined): Promise<void> => {
+        let page;
+        try {
+          page = await request('read', () =>
+            url ? tasksApi.getPage(url) : tasksApi.page({ assignmentStatus: ['pending', 'reserved', 'assigned'], pageSize: input.pageSize }),
+          );
+        } catch (err) {
+          throw toActivityFailure(err, `list open Tasks of ${input.workspaceSid}`);
+        }
+        pagesListed++;
+        const p: ListedPage = { url, nextPageUrl: page.nextPageUrl, items: [], next: 0, open: 0 };
+        const callSids: string[] = [];
+        for (const t of page.instances) {
+          if (st.handled.has(t.sid)) continue;
+          const facts = taskFacts(t);
+          const callSid = taskNeedsCall(facts);
+          if (callSid) callSids.push(callSid);
+          p.items.push({ facts, etag: undefined, callSid, page: p });
+        }
+        for (const sid of await ownedByCallWatch(callSids)) owned.add(sid);
+        p.open = p.items.length;
+        unfinished += p.open;
+        pages.push(p);
+        lastListed = p;
+        if (p.open === 0) pageFinished();
+      };
+
+      /** Drops fully examined pages from the front and moves the checkpoint's cursor past them. */
+      const pageFinished = () => {
+        while (pages.length > 0 && pages[0]!.open === 0) {
+          const done = pages.shift()!;
+          for (const it of done.items) st.handled.delete(it.facts.sid);
+          st.cursor.pagesDone++;
+          st.cursor.pageUrl = pages[0]?.url ?? done.nextPageUrl;
+          st.cursor.nextPageUrl = done.nextPageUrl;
+        }
+      };
+
+      /** Starts listing the next page when it is sure to be needed and the current one is nearly all started. */
+      const maybeListNext = () => {
+        if (listing || stop() || !lastListed?.nextPageUrl || pagesListed >= maxPages) return;
+        if (now() - startedAt > maxListingMs) return;
+        if (lastListed.items.length - lastListed.next > prefetchAhead) return;
+        if (input.budget !== null && input.budget - st.budgetUsed <= unfinished * (MAX_REDECIDES + 1)) return;
+        listing = listPage(lastListed.nextPageUrl).then(
+          () => {
+            listing = undefined;
+            wakeAll();
+            maybeListNext();
+          },
+          (err: unknown) => {
+            listing = undefined;
+            fatal ??= err instanceof Error ? err : new Error(String(err));
+            wakeAll();
+          },
+        );
+      };
+      const morePossible = () =>
+        !stop() && !!lastListed?.nextPageUrl && pagesListed < maxPages && now() - startedAt <= maxListingMs;
+
+      const nextItem = (): Item | undefined => {
+        for (const p of pages) if (p.next < p.items.length) return p.items[p.next++];
+        return undefined;
+      };
 
       const readTask = async (taskSid: string): Promise<{ facts: TaskFacts; etag?: string }> => {
         try {
@@ -309,7 +429,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
         }
       };
 
-      const examine = async (item: { facts: TaskFacts; etag?: string; callSid?: string }): Promise<void> => {
+      const examine = async (item: Item): Promise<void> => {
         const sid = item.facts.sid;
         st.counts.tasksSeen++;
         try {
@@ -345,24 +465,24 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             const base = { kind: action.kind as SweepActionKind, sid, parentSid: input.workspaceSid, callSid, fromStatus: facts.state, reason: action.reason };
             if (!st.reserve()) {
               st.counts.capped++;
-              st.record({ ...base, result: 'capped', atMs: now() });
+              st.record(base, 'capped', now());
               return;
             }
             if (input.dryRun) {
               st.counts.wouldClose[action.kind]++;
-              st.record({ ...base, result: 'dry-run', atMs: now() });
+              st.record(base, 'dry-run', now());
               return;
             }
             const target = action.kind === 'cancel-task' ? 'canceled' : 'completed';
             try {
               await request('write', () => tasksApi(sid).update({ assignmentStatus: target, reason: input.taskReason, ...(etag ? { ifMatch: etag } : {}) }));
               st.counts.closed[action.kind]++;
-              st.record({ ...base, result: 'done', atMs: now() });
+              st.record(base, 'done', now());
               return;
             } catch (err) {
               if (isNotFound(err)) {
                 st.counts.alreadyClosed++;
-                st.record({ ...base, result: 'already-closed', detail: 'gone (404)', atMs: now() });
+                st.record(base, 'already-closed', now(), 'gone (404)');
                 return;
               }
               if (!(isPreconditionFailed(err) || isInvalidTransition(err)) || round >= MAX_REDECIDES) throw err;
@@ -370,7 +490,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
               ({ facts, etag } = await readTask(sid));
               if (facts.state === 'gone' || facts.state === 'canceled' || facts.state === 'completed') {
                 st.counts.alreadyClosed++;
-                st.record({ ...base, result: 'already-closed', detail: `now ${facts.state}`, atMs: now() });
+                st.record(base, 'already-closed', now(), `now ${facts.state}`);
                 return;
               }
             }
@@ -380,16 +500,44 @@ export function createSweepActivities(deps: SweepActivityDeps) {
           st.error(sid, err);
         } finally {
           st.handled.add(sid);
+          unfinished--;
+          if (--item.page.open === 0) pageFinished();
           beat();
         }
       };
 
-      let fatal: Error | undefined;
-      const notExamined = await pool(listed, input.concurrency, examine, () => st.capReached || run.cancelled() || fatal !== undefined);
-      throwIfCancelled();
-      return st.result(st.capReached ? undefined : page.nextPageUrl, notExamined);
-    },
+      const worker = async (): Promise<void> => {
+        for (;;) {
+          if (stop()) return;
+          const item = nextItem();
+          if (item) {
+            maybeListNext();
+            await examine(item);
+            maybeListNext();
+            if (waiters.length > 0) wakeAll();
+            continue;
+          }
+          // Nothing to start: wait for a page being listed, or for items in flight that may allow listing one.
+          maybeListNext();
+          if (!listing && !(unfinished > 0 && morePossible())) return;
+          await new Promise<void>((resolve) => waiters.push(resolve));
+        }
+      };
 
+      await listPage(st.cursor.pageUrl);
+      await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, worker));
+      await listing;
+      throwIfCancelled();
+      if (fatal) {
+        beat(true);
+        throw fatal;
+      }
+      let notExamined = 0;
+      for (const p of pages) notExamined += p.items.length - p.next;
+      if (pages.length === 0) st.cursor.finished = true;
+      beat(true);
+      return st.result(st.capReached ? undefined : pages.length === 0 ? st.cursor.nextPageUrl : lastListed?.nextPageUrl, notExamined, st.cursor.pagesDone + pages.length);
+    },
     /**
      * One page of active Executions of a Flow created before the cutoff: voice ones whose call is over, and
      * messaging ones (SMS, webchat) without a Step for longer than the idle threshold, are ended.
@@ -480,22 +628,22 @@ export function createSweepActivities(deps: SweepActivityDeps) {
           const base = { kind: 'end-execution' as const, sid, parentSid: input.flowSid, callSid, fromStatus: 'active', reason: action.reason };
           if (!st.reserve()) {
             st.counts.capped++;
-            st.record({ ...base, result: 'capped', atMs: now() });
+            st.record(base, 'capped', now());
             return;
           }
           if (input.dryRun) {
             st.counts.wouldClose['end-execution']++;
-            st.record({ ...base, result: 'dry-run', atMs: now() });
+            st.record(base, 'dry-run', now());
             return;
           }
           try {
             await request('write', () => flow.executions(sid).update({ status: 'ended' }));
             st.counts.closed['end-execution']++;
-            st.record({ ...base, result: 'done', atMs: now() });
+            st.record(base, 'done', now());
           } catch (err) {
             if (!isNotFound(err)) throw err;
             st.counts.alreadyClosed++;
-            st.record({ ...base, result: 'already-closed', detail: 'gone (404)', atMs: now() });
+            st.record(base, 'already-closed', now(), 'gone (404)');
           }
         } catch (err) {
           if (isAuthFailure(err)) throw (fatal ??= toActivityFailure(err, `Execution ${sid}`));

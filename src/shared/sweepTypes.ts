@@ -129,6 +129,8 @@ export interface PageResult {
   notExamined: number;
   /** This attempt continued from a heartbeat checkpoint of a previous attempt. */
   resumed: boolean;
+  /** List pages this activity went through; absent = 1. */
+  pages?: number;
 }
 
 interface PageInputBase {
@@ -150,6 +152,8 @@ interface PageInputBase {
 
 export interface TaskPageInput extends PageInputBase {
   workspaceSid: string;
+  /** List pages this activity may go through (one concurrency window across them); default 1. */
+  maxPages?: number;
 }
 
 export interface ExecutionPageInput extends PageInputBase {

@@ -125,7 +125,7 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
     s.notExamined += r.notExamined;
     if (r.resumed) s.resumedPages++;
     if (r.capReached) s.capReached = true;
-    s.pages++;
+    s.pages += r.pages ?? 1;
   };
 
   let pagesThisRun = 0;
@@ -159,10 +159,10 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
     const target = list[s.targetIndex]!;
     const r =
       s.phase === 'tasks'
-        ? await acts.sweepTaskPage({ ...common, workspaceSid: target })
+        ? await acts.sweepTaskPage({ ...common, workspaceSid: target, maxPages: opts.pagesPerRun - pagesThisRun })
         : await acts.sweepExecutionPage({ ...common, flowSid: target, createdBeforeMs: s.createdBeforeMs });
     merge(r);
-    pagesThisRun++;
+    pagesThisRun += r.pages ?? 1;
     s.cursor = r.nextPageUrl;
     if (!s.cursor) s.targetIndex++;
     details();
