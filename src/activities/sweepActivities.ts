@@ -395,9 +395,10 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       /** Starts listing the next page when it is sure to be needed and the current one is nearly all started. */
       const maybeListNext = () => {
         if (listing || stop() || !lastListed?.nextPageUrl || pagesListed >= maxPages) return;
-        if (now() - startedAt > maxListingMs) return;
         if (lastListed.items.length - lastListed.next > prefetchAhead) return;
+        // Each Task may spend up to MAX_REDECIDES + 1 writes: list only if the cap cannot stop the pages listed.
         if (input.budget !== null && input.budget - st.budgetUsed <= unfinished * (MAX_REDECIDES + 1)) return;
+        if (now() - startedAt > maxListingMs) return;
         listing = listPage(lastListed.nextPageUrl).then(
           () => {
             listing = undefined;
