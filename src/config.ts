@@ -201,6 +201,7 @@ const schema = z.object({
   UNSTICK_SWEEP_CONCURRENCY: int('UNSTICK_SWEEP_CONCURRENCY', 40, 1, 1000),
   UNSTICK_EXECUTION_THRESHOLD: duration('UNSTICK_EXECUTION_THRESHOLD', '4h'),
   UNSTICK_SWEEP_CHANNELS: z.string().default('voice,sms,webchat'),
+  UNSTICK_SWEEP_WATCH_LIVE_CALLS: bool('UNSTICK_SWEEP_WATCH_LIVE_CALLS', true),
 
   WEBHOOK_HOST: z.string().default('0.0.0.0'),
   WEBHOOK_PORT: int('WEBHOOK_PORT', 8080, 0, 65535),
@@ -256,6 +257,8 @@ export interface SweepConfig {
   concurrency: number;
   executionThresholdMs: number;
   channels: string[];
+  /** Start a callWatch for each live call the sweep finds (so it is closed soon after it ends). */
+  watchLiveCalls: boolean;
 }
 
 export interface WebhookConfig {
@@ -377,6 +380,7 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
       concurrency: e.UNSTICK_SWEEP_CONCURRENCY,
       executionThresholdMs: e.UNSTICK_EXECUTION_THRESHOLD,
       channels,
+      watchLiveCalls: e.UNSTICK_SWEEP_WATCH_LIVE_CALLS,
     },
     webhook: {
       host: e.WEBHOOK_HOST,

@@ -6,16 +6,18 @@
  * after a crash re-lists the same page (closed resources no longer appear in it) and skips what was handled.
  */
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { Twilio } from 'twilio';
 import { decideSweepExecution, decideSweepTask, taskNeedsCall } from '../policy';
 import type { CallFacts, ExecutionFacts, ExecutionTrigger, PolicySettings, TaskFacts } from '../policy/types';
-import { CALL_WATCH_WORKFLOW_TYPE } from '../shared/messages';
+import { callWorkflowId } from '../shared/constants';
+import { CALL_WATCH_WORKFLOW_TYPE, taskLinkSignal, type CallWatchInput } from '../shared/messages';
 import { CallSidKey } from '../shared/searchAttributes';
 import {
   emptyCounts,
   type ExecutionPageInput,
+  type LiveCallWatch,
   type PageResult,
   type SweepActionKind,
   type SweepActionRecord,
@@ -261,6 +263,45 @@ export function createSweepActivities(deps: SweepActivityDeps) {
     return owned;
   }
 
+  /**
+   * Hands a live call to a callWatch of its own (one owner per call from then on), linked to the Task the sweep saw.
+   * REJECT_DUPLICATE: a call whose watch already finished is not watched twice. Returns true when one was started.
+   */
+  async function watchLiveCall(
+    watch: LiveCallWatch,
+    callSid: string,
+    call: CallFacts | undefined,
+    task: { workspaceSid: string; facts: TaskFacts },
+  ): Promise<boolean> {
+    const client = deps.temporal ?? currentContext()?.client;
+    if (!client) return false;
+    try {
+      const handle = await client.workflow.signalWithStart(CALL_WATCH_WORKFLOW_TYPE, {
+        workflowId: callWorkflowId(callSid),
+        taskQueue: watch.taskQueue,
+        args: [{ callSid, startedBy: 'sweep', settings: watch.settings, startedAtMs: call?.startedAtMs } satisfies CallWatchInput],
+        signal: taskLinkSignal,
+        signalArgs: [
+          {
+            callSid,
+            workspaceSid: task.workspaceSid,
+            taskSid: task.facts.sid,
+            eventType: 'sweep.live-call',
+            assignmentStatus: task.facts.state,
+            channel: task.facts.channel,
+          },
+        ],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [{ key: CallSidKey, value: callSid }],
+        staticSummary: `call ${callSid} (handed over by a sweep)`,
+      });
+      return handle.signaledRunId !== undefined;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw err;
+    }
+  }
+
   function policySettings(input: TaskPageInput | ExecutionPageInput): PolicySettings {
     return {
       graceMs: input.graceMs,
@@ -456,6 +497,11 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             if (action.kind === 'skip') {
               if (round === 0) st.skip(action.reason);
               else st.counts.changed++;
+              if (round === 0 && action.reason === 'call-live' && callSid && input.watchLiveCalls) {
+                if (await watchLiveCall(input.watchLiveCalls, callSid, call, { workspaceSid: input.workspaceSid, facts })) {
+                  st.counts.watchesStarted = (st.counts.watchesStarted ?? 0) + 1;
+                }
+              }
               return;
             }
             if (action.kind === 'none') {

@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { callWatchSettingsFromConfig } from './callWatchSettings';
 import type { SweepInput } from './sweepTypes';
 
 /** The sweep input the Schedule (and `unstick sweep`) run with, from the validated config. */
@@ -16,6 +17,9 @@ export function sweepInputFromConfig(config: Config, trigger: string): SweepInpu
     maxActions: config.sweep.maxActions,
     concurrency: config.sweep.concurrency,
     taskReason: config.callWatch.taskReason,
+    watchLiveCalls: config.sweep.watchLiveCalls
+      ? { taskQueue: config.temporal.taskQueue, settings: callWatchSettingsFromConfig(config) }
+      : undefined,
     trigger,
   };
 }

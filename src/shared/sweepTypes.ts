@@ -3,6 +3,7 @@
  * progress it answers to the `progress` query, and the shapes its page activities exchange. Workflow-safe.
  */
 import { defineQuery } from '@temporalio/workflow';
+import type { CallWatchSettings } from './messages';
 
 export const SWEEP_WORKFLOW_TYPE = 'sweep';
 
@@ -61,13 +62,18 @@ export interface SweepInput {
   activityTaskQueue?: string;
   /** Who started it (shown in the report): `schedule`, `cli`, … */
   trigger?: string;
+  /**
+   * When set, a voice Task whose call is still live gets a callWatch of its own (started by the sweep), so it is
+   * closed minutes after the call ends instead of at a later sweep. Unset = leave live calls to the next sweep.
+   */
+  watchLiveCalls?: LiveCallWatch;
   /** Internal: state carried across continueAsNew. */
   carried?: SweepCarried;
 }
 
 /** Every field of the input, defaults applied. */
-export type ResolvedSweepInput = Required<Omit<SweepInput, 'carried' | 'wrapLimitMs' | 'activityTaskQueue'>> &
-  Pick<SweepInput, 'wrapLimitMs' | 'activityTaskQueue'>;
+export type ResolvedSweepInput = Required<Omit<SweepInput, 'carried' | 'wrapLimitMs' | 'activityTaskQueue' | 'watchLiveCalls'>> &
+  Pick<SweepInput, 'wrapLimitMs' | 'activityTaskQueue' | 'watchLiveCalls'>;
 
 export type SweepActionKind = 'cancel-task' | 'complete-task' | 'end-execution';
 /** `capped` = the policy would act, but maxActions was reached; `failed` = Twilio kept refusing. */
@@ -111,6 +117,8 @@ export interface SweepCounts {
   /** By reason: call-live, owned-by-callwatch, attributes-unparsable, … */
   skipped: Record<string, number>;
   errors: number;
+  /** Live calls handed to a callWatch of their own (SweepInput.watchLiveCalls). Optional: older carried state lacks it. */
+  watchesStarted?: number;
   /** Twilio requests made (including retries). */
   requests: { reads: number; writes: number; throttled: number };
 }
@@ -133,6 +141,12 @@ export interface PageResult {
   pages?: number;
 }
 
+/** What the sweep needs to start a callWatch (workflows can't read config). */
+export interface LiveCallWatch {
+  taskQueue: string;
+  settings: CallWatchSettings;
+}
+
 interface PageInputBase {
   /** undefined = the first page; otherwise a next-page URL Twilio returned. */
   pageUrl?: string;
@@ -152,6 +166,7 @@ interface PageInputBase {
 
 export interface TaskPageInput extends PageInputBase {
   workspaceSid: string;
+  watchLiveCalls?: LiveCallWatch;
   /** List pages this activity may go through (one concurrency window across them); default 1. */
   maxPages?: number;
 }
@@ -269,6 +284,7 @@ export function addCounts(a: SweepCounts, b: SweepCounts): SweepCounts {
   a.noAction += b.noAction;
   for (const [r, n] of Object.entries(b.skipped)) a.skipped[r] = (a.skipped[r] ?? 0) + n;
   a.errors += b.errors;
+  if (b.watchesStarted) a.watchesStarted = (a.watchesStarted ?? 0) + b.watchesStarted;
   a.requests.reads += b.requests.reads;
   a.requests.writes += b.requests.writes;
   a.requests.throttled += b.requests.throttled;
@@ -301,6 +317,7 @@ export function resolveSweepInput(input: SweepInput): ResolvedSweepInput {
     maxReportedActions: Math.max(0, input.maxReportedActions ?? d.maxReportedActions),
     heartbeatTimeoutMs: Math.max(1000, input.heartbeatTimeoutMs ?? d.heartbeatTimeoutMs),
     activityTaskQueue: input.activityTaskQueue,
+    watchLiveCalls: input.watchLiveCalls,
     trigger: input.trigger ?? 'manual',
   };
 }

@@ -159,7 +159,7 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
     const target = list[s.targetIndex]!;
     const r =
       s.phase === 'tasks'
-        ? await acts.sweepTaskPage({ ...common, workspaceSid: target, maxPages: opts.pagesPerRun - pagesThisRun })
+        ? await acts.sweepTaskPage({ ...common, workspaceSid: target, maxPages: opts.pagesPerRun - pagesThisRun, watchLiveCalls: opts.watchLiveCalls })
         : await acts.sweepExecutionPage({ ...common, flowSid: target, createdBeforeMs: s.createdBeforeMs });
     merge(r);
     pagesThisRun += r.pages ?? 1;

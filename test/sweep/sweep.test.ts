@@ -5,6 +5,7 @@
 import { saveHistoryFixture } from '../helpers/histories';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
 import { CallSidKey, UnstickOutcomeKey } from '../../src/shared/searchAttributes';
 import { callWorkflowId } from '../../src/shared/constants';
@@ -244,6 +245,36 @@ describe('sweep workflow', function () {
     // Owned calls are not even fetched.
     assert.equal(rig.emu.admin.counters().byEndpoint['api:Calls GET'], calls.length - 2);
     for (const c of owned) await t.client.workflow.getHandle(callWorkflowId(c)).terminate('test over');
+  });
+
+  it('hands each live call to a callWatch of its own, linked to its Task, once', async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 8, mix: { voiceEnded: 1, voiceLive: 1 } });
+    const live = seeded.byCategory.voiceLive;
+    const watchQueue = uniqueId('watch-tq'); // nobody polls it: the started watches stay Running for inspection
+    const settings = { dryRun: true, graceMs: 1000, maxAgeMs: 3_600_000, pollInitialMs: 1000, pollMaxMs: 5000, messagingIdleMs: 3_600_000, taskReason: 'x', flowSids: [], workspaceSids: [] };
+    const input = testInput(rig, { channels: ['voice'], watchLiveCalls: { taskQueue: watchQueue, settings } });
+
+    const report = await runSweep(t, rig, input);
+    assert.equal(report.counts.skipped['call-live'], live.callSids.length);
+    assert.equal(report.counts.watchesStarted, live.callSids.length);
+    for (const [i, callSid] of live.callSids.entries()) {
+      const handle = t.client.workflow.getHandle(callWorkflowId(callSid));
+      const d = await handle.describe();
+      assert.equal(d.type, 'callWatch');
+      assert.equal(d.taskQueue, watchQueue);
+      assert.equal(d.typedSearchAttributes.get(CallSidKey), callSid);
+      const history = await handle.fetchHistory();
+      const signal = history.events!.find((e) => e.workflowExecutionSignaledEventAttributes)?.workflowExecutionSignaledEventAttributes;
+      assert.equal(signal?.signalName, 'taskLink');
+      const link = defaultPayloadConverter.fromPayload<{ taskSid: string; callSid: string }>(signal!.input!.payloads![0]!);
+      assert.deepEqual([link.callSid, link.taskSid], [callSid, live.taskSids[i]], 'the signal links the Task the sweep saw');
+    }
+    // A second sweep finds them owned by their watches and starts nothing new.
+    const again = await runSweep(t, rig, input);
+    assert.equal(again.counts.skipped['owned-by-callwatch'], live.callSids.length);
+    assert.equal(again.counts.watchesStarted ?? 0, 0);
+    for (const c of live.callSids) await t.client.workflow.getHandle(callWorkflowId(c)).terminate('test over');
   });
 
   it('answers the progress query while it runs and shows a report in the Web UI fields', async () => {
