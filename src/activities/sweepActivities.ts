@@ -196,6 +196,11 @@ class PageState {
   }
 }
 
+/** Listing order for the live-call snapshot: the order a call moves through them. */
+const LIVE_SNAPSHOT_ORDER = ['queued', 'ringing', 'in-progress'] as const;
+/** A partial snapshot is still safe (membership only ever means "skip"); this bounds its cost. */
+const LIVE_SNAPSHOT_MAX_PAGES = 10;
+
 export function createSweepActivities(deps: SweepActivityDeps) {
   const { twilio } = deps;
   const limit: Limit = deps.limit ?? ((fn) => fn());
@@ -313,9 +318,33 @@ export function createSweepActivities(deps: SweepActivityDeps) {
   }
 
   /** One Call fetch per CallSid per page, shared by every resource that names it. */
+  /**
+   * Call facts for one activity run. Live calls are few (about one per busy agent), so the run first lists them
+   * (`Status` = queued, then ringing, then in-progress: calls only move forward, so a call live at the end of the
+   * listing is in one of the three lists) and answers "live" for those without a fetch each. Anything not in that
+   * snapshot is fetched: only a fetch proves a call is over, so the snapshot can only make the sweep more careful.
+   */
   function callCache(request: <T>(kind: 'read' | 'write', fn: () => Promise<T>) => Promise<T>) {
     const calls = new Map<string, Promise<CallFacts>>();
-    return (callSid: string): Promise<CallFacts> => {
+    let live: Promise<Map<string, CallFacts>> | undefined;
+    const snapshot = async (): Promise<Map<string, CallFacts>> => {
+      const found = new Map<string, CallFacts>();
+      for (const status of LIVE_SNAPSHOT_ORDER) {
+        type CallsPage = { instances: Parameters<typeof callFacts>[0][]; nextPageUrl?: string; nextPage(): Promise<CallsPage | undefined> | undefined };
+        let page: CallsPage | undefined = await request('read', () => twilio.calls.page({ status, pageSize: 1000 }) as Promise<CallsPage>);
+        for (let n = 1; page; n++) {
+          for (const c of page.instances) found.set(c.sid, callFacts(c));
+          if (n >= LIVE_SNAPSHOT_MAX_PAGES || !page.nextPageUrl) break;
+          const current: CallsPage = page;
+          page = await request('read', async () => current.nextPage());
+        }
+      }
+      return found;
+    };
+    return async (callSid: string): Promise<CallFacts> => {
+      live ??= snapshot();
+      const known = (await live).get(callSid);
+      if (known) return known;
       let p = calls.get(callSid);
       if (!p) {
         p = request('read', () => twilio.calls(callSid).fetch()).then(callFacts, (err: unknown) => {

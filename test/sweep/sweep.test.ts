@@ -6,12 +6,16 @@ import { saveHistoryFixture } from '../helpers/histories';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+
 import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
 import { CallSidKey, UnstickOutcomeKey } from '../../src/shared/searchAttributes';
 import { callWorkflowId } from '../../src/shared/constants';
 import { createTwilioClient } from '../../src/twilio/client';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
 import { executionStatus, runSweep, startRig, taskReason, taskStatus, testInput, type SweepRig } from './harness';
+
+/** List requests of the live-call snapshot each page activity takes (one per live status). */
+const LIVE_SNAPSHOT_LISTS = 3;
 
 describe('sweep workflow', function () {
   let t: TestTemporal;
@@ -54,11 +58,11 @@ describe('sweep workflow', function () {
     assert.equal(report.counts.skipped['not-voice'], seeded.byCategory.chat.taskSids.length);
     assert.equal(report.counts.skipped['attributes-unparsable'], seeded.byCategory.unparsable.taskSids.length);
     assert.equal(report.counts.errors, 0);
-    // Minimal requests: one list page, one Call fetch per voice Task with parsable attributes, one write per close.
-    const voice = ended.length + seeded.byCategory.voiceLive.taskSids.length;
+    // Minimal requests: one list page; three list requests for the live-call snapshot (queued, ringing,
+    // in-progress), so live calls need no fetch; one Call fetch per other voice Task; one write per close.
     const hits = rig.emu.admin.counters().byEndpoint;
     assert.equal(hits['taskrouter:Tasks GET'], 1);
-    assert.equal(hits['api:Calls GET'], voice);
+    assert.equal(hits['api:Calls GET'], LIVE_SNAPSHOT_LISTS + ended.length);
     assert.equal(hits['taskrouter:Tasks POST'], ended.length);
     assert.equal(report.counts.requests.writes, ended.length);
     assert.equal(report.actions.filter((a) => a.result === 'done').length, ended.length);
@@ -243,7 +247,7 @@ describe('sweep workflow', function () {
     for (const c of calls.slice(2)) assert.ok(['canceled', 'completed'].includes(taskStatus(rig, taskOf.get(c)!)!));
     assert.equal(report.counts.skipped['owned-by-callwatch'], 2);
     // Owned calls are not even fetched.
-    assert.equal(rig.emu.admin.counters().byEndpoint['api:Calls GET'], calls.length - 2);
+    assert.equal(rig.emu.admin.counters().byEndpoint['api:Calls GET'], LIVE_SNAPSHOT_LISTS + calls.length - 2);
     for (const c of owned) await t.client.workflow.getHandle(callWorkflowId(c)).terminate('test over');
   });
 
