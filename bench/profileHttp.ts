@@ -1,6 +1,6 @@
 /**
  * How much of a request's client CPU is the SDK's HTTP layer? The same Task fetches through createTwilioClient (the
- * twilio SDK's RequestClient, i.e. axios) and through the SDK with a minimal node:http httpClient, at 50 in flight
+ * SDK with TwilioHttpClient's node:http transport; before that change, axios) and through the SDK with the minimal experimental node:http httpClient, at 50 in flight
  * against the emulator process (no latency, no cap). Round 1 includes warm-up. `npx tsx bench/profileHttp.ts`
  */
 import pLimit from 'p-limit';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   for (const round of [1, 2]) {
     const ax = createTwilioClient({ accountSid: emu.accountSid, authToken: emu.authToken, baseUrl: emu.url, maxInFlight: 50, requestTimeoutMs: 30000, workspaceSids: [], flowSids: [] });
     const nat = createNodeHttpTwilioClient({ accountSid: emu.accountSid, authToken: emu.authToken, baseUrl: emu.url });
-    for (const [name, c] of [['axios (createTwilioClient)', ax], ['node:http httpClient', nat]] as const) {
+    for (const [name, c] of [['createTwilioClient (TwilioHttpClient)', ax], ['node:http httpClient', nat]] as const) {
       const ws = c.taskrouter.v1.workspaces(seeded.workspaceSid);
       const c0 = process.cpuUsage();
       const t = performance.now();

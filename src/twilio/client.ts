@@ -3,12 +3,14 @@
  * `config.baseUrl` is set, at the local emulator through an httpClient that rewrites Twilio hosts.
  * No SDK auto-retry: retries belong to Temporal activities.
  */
-import * as http from 'node:http';
+import * as qs from 'qs';
 import twilio from 'twilio';
 import type { TwilioConfig } from '../config';
+import { NodeTransport } from './nodeTransport';
 
 import type RequestClient from 'twilio/lib/base/RequestClient';
-import type Response from 'twilio/lib/http/response';
+import Request from 'twilio/lib/http/request';
+import Response from 'twilio/lib/http/response';
 
 type RequestOptions = RequestClient.RequestClientOptions;
 
@@ -48,23 +50,42 @@ export interface TwilioHttpClientOptions extends RequestOptions {
   onResponse?: (info: RawResponseInfo) => void;
 }
 
-/** The SDK's RequestClient with host rewriting (emulator), keep-alive for plain http, and a response tap. */
+/**
+ * The SDK's httpClient with host rewriting (emulator), a response tap and Retry-After surfacing. Requests go over
+ * node:http/https keep-alive agents (see nodeTransport.ts), reproducing RequestClient.request's axios call; the
+ * SDK's own axios path (`super.request`) is kept for what only it implements: 429 auto-retry (`autoRetry`, used by
+ * the seed-cleaner baseline), PKCV `validationClient`, HTTP_PROXY, and debug logging.
+ */
 export class TwilioHttpClient extends twilio.RequestClient {
   private readonly baseUrl?: string;
   private readonly onResponse?: (info: RawResponseInfo) => void;
+  private readonly useAxios: boolean;
+  readonly transport: NodeTransport;
 
   constructor(opts: TwilioHttpClientOptions = {}) {
     const { baseUrl, onResponse, ...rest } = opts;
     super(rest);
     this.baseUrl = baseUrl;
     this.onResponse = onResponse;
+    this.useAxios = !!rest.autoRetry || !!rest.validationClient || !!process.env.HTTP_PROXY;
+    const agentOpts = {
+      keepAlive: this.keepAlive,
+      keepAliveMsecs: rest.keepAliveMsecs,
+      maxSockets: rest.maxSockets ?? 100,
+      maxFreeSockets: rest.maxFreeSockets,
+      maxTotalSockets: rest.maxTotalSockets,
+      scheduling: rest.scheduling,
+      ca: rest.ca,
+      timeout: this.defaultTimeout,
+    };
+    this.transport = new NodeTransport(agentOpts);
     // The SDK only configures an https agent; the emulator speaks plain http.
-    this.axios.defaults.httpAgent = new http.Agent({ keepAlive: rest.keepAlive !== false, maxSockets: rest.maxSockets ?? 100 });
+    this.axios.defaults.httpAgent = this.transport.httpAgent;
   }
 
   override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
     const uri = twilioHostRewrite(opts.uri, this.baseUrl);
-    const res = await super.request<TData>({ ...opts, uri });
+    const res = this.useAxios || opts.logLevel === 'debug' ? await super.request<TData>({ ...opts, uri }) : await this.send<TData>(opts, uri);
     this.onResponse?.({ method: String(opts.method).toUpperCase(), uri, statusCode: res.statusCode, body: res.body, headers: res.headers ?? {} });
     const retryAfterMs = retryAfterOf(res.headers);
     if ((res.statusCode === 429 || res.statusCode === 503) && retryAfterMs !== undefined) {
@@ -72,6 +93,49 @@ export class TwilioHttpClient extends twilio.RequestClient {
       throw new TwilioRetryAfterException(res, retryAfterMs);
     }
     return res;
+  }
+
+  /** RequestClient.request's axios call, on node:http/https. */
+  private async send<TData>(opts: RequestClient.RequestOptions<TData>, uri: string): Promise<Response<TData>> {
+    if (!opts.method) throw new Error('http method is required');
+    if (!opts.uri) throw new Error('uri is required');
+    const headers = (opts.headers ?? {}) as Record<string, string>;
+    if (!headers.Connection && !headers.connection) headers.Connection = this.keepAlive ? 'keep-alive' : 'close';
+    let auth: string | undefined;
+    if (opts.username && opts.password) {
+      auth = Buffer.from(`${opts.username}:${opts.password}`).toString('base64');
+      headers.Authorization = `Basic ${auth}`;
+    } else if (opts.authStrategy) {
+      headers.Authorization = await opts.authStrategy.getAuthString();
+    }
+    let body: string | undefined;
+    if (opts.data) {
+      const type = headers['Content-Type'];
+      if (type === 'application/x-www-form-urlencoded') body = qs.stringify(opts.data, { arrayFormat: 'repeat' });
+      else if (type === 'application/json') body = typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data);
+      if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    let url = uri;
+    if (opts.params) {
+      const query = qs.stringify(opts.params, { arrayFormat: 'repeat' });
+      if (query) url += (url.includes('?') ? '&' : '?') + query;
+    }
+    this.lastResponse = undefined;
+    this.lastRequest = new Request({ method: opts.method, url: opts.uri, auth, params: opts.params, data: opts.data, headers });
+    const raw = await this.transport.request({ method: String(opts.method).toUpperCase(), url, headers, body, timeoutMs: opts.timeout || this.defaultTimeout });
+    const res = new Response<TData>(raw.statusCode, parseLikeAxios(raw.body) as TData, raw.headers);
+    this.lastResponse = res;
+    return res;
+  }
+}
+
+/** axios's default response transform: JSON when it parses, else the text (so bodies look as they did under axios). */
+function parseLikeAxios(text: string): unknown {
+  if (!text) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 
