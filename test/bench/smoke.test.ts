@@ -29,16 +29,17 @@ describe('sweep benchmark (smoke size)', function () {
   it('reports wall times, requests from the emulator counters, the bound and the ratio', () => {
     for (const run of [report.baseline, report.unstick]) {
       assert.ok(run.wallMs > 0);
-      // One Call fetch per voice Task with a parsable call_sid, one update per closed Task, plus list pages.
-      assert.ok(run.requests.reads >= 1 + 108, `reads ${run.requests.reads}`);
       assert.equal(run.requests.writes, 72);
       assert.equal(run.requests.total, run.requests.reads + run.requests.writes);
       assert.equal(run.boundMs, (run.requests.total * 2) / 20);
       assert.equal(run.boundFraction, run.boundMs / run.wallMs);
     }
-    // The seed cleaner lists with PageSize 1000 (one page here); the sweep with the benchmark's page size (3 pages).
+    // The seed cleaner: one list page (PageSize 1000) and one Call fetch per voice Task with a parsable call_sid.
     assert.equal(report.baseline.requests.reads, 1 + 108);
-    assert.ok(report.unstick.requests.reads >= 3 + 108, `unstick reads ${report.unstick.requests.reads}`);
+    // The sweep: 3 list pages (page size 50), a live-call snapshot (3 Calls lists) per page activity, and a fetch
+    // only for the 72 calls not in it — the 36 live calls need none.
+    const r = report.unstick.requests.reads;
+    assert.ok(r >= 3 + 3 + 72 && r <= 3 + 3 * 3 + 72, `unstick reads ${r}`);
     assert.equal(report.baseline.requests.maxInFlightSeen, 1, 'the baseline works one request at a time');
     assert.ok(report.unstick.requests.maxInFlightSeen <= 20, 'unstick stays under the cap');
     assert.equal(report.baseline.cleaner.updated, 72);
