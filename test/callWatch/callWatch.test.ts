@@ -254,3 +254,47 @@ describe('callWatch survives a worker kill and a Temporal restart', function () 
     await saveHistoryFixture('callWatch-restart', handle, stack.temporal.server);
   });
 });
+
+describe('callWatch continues as new on a long live call and keeps what it knows', function () {
+  this.timeout(180_000);
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      env: { UNSTICK_MAX_AGE: '1500ms' },
+      temporal: { extraDynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 25 } },
+    });
+    await stack.startWorkers();
+  });
+  after(async () => stack?.teardown());
+
+  it('re-checks a flagged live call across runs, never touches it, and reconciles once it ends', async () => {
+    const run = stack.emu.admin.createCall({ scenario: 'live-long' });
+    const workflowId = callWorkflowId(run.callSid!);
+    const before = stack.requests.length;
+    await stack.temporal.client.workflow.start('callWatch', {
+      workflowId,
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [{ callSid: run.callSid!, startedBy: 'manual', settings: stack.settings, startedAtMs: Date.now() - 5 * 3600_000 } satisfies CallWatchInput],
+    });
+    const countRuns = async () => {
+      let n = 0;
+      for await (const _w of stack.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n++;
+      return n;
+    };
+    await waitUntil('a second run after continue-as-new', async () => (await countRuns()) >= 2, { timeoutMs: 60_000, intervalMs: 500 });
+    const carried = await stack.temporal.client.workflow.getHandle(workflowId).query(stateQuery);
+    assert.equal(carried.phase, 'live-flagged', 'the new run knows the call was flagged');
+    assert.equal(carried.outcome, 'live-flagged');
+    assert.deepEqual(writesTo(stack.requests.slice(before)), [], 'nothing written while the call is live');
+
+    stack.emu.admin.hangup(run.callSid!);
+    const result = (await stack.temporal.client.workflow.getHandle(workflowId).result()) as CallWatchResult;
+    assert.equal(result.callStatus, 'completed');
+    assert.equal(result.taskSid, run.taskSid);
+    // The hang-up plays out normally (final callback → 302 → Studio; the agent wraps up), so nothing is left to close.
+    assert.equal(result.outcome, 'clean', result.summary);
+    assert.deepEqual(writesTo(stack.requests.slice(before)), []);
+    assert.equal(stack.emu.core.store.executions.get(run.executionSid!)!.status, 'ended');
+    assert.equal(stack.emu.core.store.tasks.get(run.taskSid!)!.status, 'completed');
+  });
+});

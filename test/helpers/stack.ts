@@ -13,7 +13,7 @@ import type { CallWatchSettings } from '../../src/shared/messages';
 import { createTwilioClient, type RawResponseInfo } from '../../src/twilio/client';
 import { startWebhook, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, type RunningWebhook } from '../../src/webhook';
 import { createDiscoveryWorker, createWorker } from '../../src/worker';
-import { bundleWorkflowsOnce, startTestTemporal, uniqueId, type TestTemporal } from './temporal';
+import { bundleWorkflowsOnce, startTestTemporal, uniqueId, type StartTestTemporalOptions, type TestTemporal } from './temporal';
 
 export interface RecordedRequest {
   method: string;
@@ -40,11 +40,13 @@ export interface StackOptions {
   emulator?: EmulatorOptions;
   /** Route the number's status callback through the webhook (default true). */
   viaWebhook?: boolean;
+  /** Dev-server options, e.g. `extraDynamicConfig` for a small continue-as-new threshold. */
+  temporal?: StartTestTemporalOptions;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const emu = await startEmulator({ simulator: { ringMs: 60, talkMs: 250, wrapMs: 100 }, ...opts.emulator });
-  const temporal = await startTestTemporal();
+  const temporal = await startTestTemporal(opts.temporal);
   const seeded = emu.seeded;
   const config = loadConfig({
     TEMPORAL_ADDRESS: temporal.address,
