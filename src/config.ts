@@ -19,17 +19,22 @@ type Env = Record<string, string | undefined>;
 
 const hostPort = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
+/** Milliseconds from `1500` or an `ms`-style string (`30s`, `4h`); NaN when it is neither. */
+function parseDurationMs(raw: string): number {
+  const v = raw.trim();
+  try {
+    return /^\d+$/.test(v) ? Number(v) : msToNumber(v as never);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function duration(name: string, fallback: string, opts: { allowZero?: boolean } = {}) {
   return z
     .string()
     .default(fallback)
     .transform((raw, ctx) => {
-      let ms: number;
-      try {
-        ms = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : msToNumber(raw.trim() as never);
-      } catch {
-        ms = Number.NaN;
-      }
+      const ms = parseDurationMs(raw);
       if (!Number.isFinite(ms) || ms < 0 || (!opts.allowZero && ms === 0)) {
         ctx.addIssue({
           code: 'custom',
@@ -47,12 +52,7 @@ function optionalDuration(name: string) {
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === '') return undefined;
-      let ms: number;
-      try {
-        ms = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : msToNumber(raw.trim() as never);
-      } catch {
-        ms = Number.NaN;
-      }
+      const ms = parseDurationMs(raw);
       if (!Number.isFinite(ms) || ms <= 0) {
         ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not a duration; use e.g. "30m" or leave it unset` });
         return z.NEVER;

@@ -5,6 +5,7 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Twilio } from 'twilio';
 import { isTerminalCallStatus, type TaskAssignmentStatus } from '../shared/constants';
+import { parseTaskAttributes } from '../policy/attributes';
 import type { CallFacts, ExecutionFacts, TaskFacts } from '../policy/types';
 import type { ActionRecord } from '../shared/messages';
 import { etagOf } from '../twilio/client';
@@ -221,13 +222,8 @@ export function createCallActivities(deps: CallActivityDeps) {
         return { result: 'already-closed', observedStatus: facts.state };
       }
       if (facts.state !== input.expectStatus) return { result: 'skipped', observedStatus: facts.state, detail: 'status changed since the decision' };
-      let attrs: { call_sid?: unknown } | undefined;
-      try {
-        attrs = JSON.parse(facts.attributes ?? '');
-      } catch {
-        attrs = undefined;
-      }
-      if (!attrs || attrs.call_sid !== input.callSid) {
+      const attrs = parseTaskAttributes(facts.attributes);
+      if (!attrs.ok || attrs.callSid !== input.callSid) {
         return { result: 'skipped', observedStatus: facts.state, detail: `Task attributes do not carry call_sid ${input.callSid}` };
       }
       if (input.dryRun) return { result: 'dry-run', observedStatus: facts.state };

@@ -6,14 +6,13 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Command } from 'commander';
 import { connectTemporal } from '../client';
 import type { Config } from '../config';
+import { isCallSid } from '../policy/attributes';
 import { callWatchSettingsFromConfig } from '../shared/callWatchSettings';
 import { CALL_WATCH_WORKFLOW_TYPE, stateQuery, type CallWatchInput } from '../shared/messages';
 import { callWorkflowId } from '../shared/constants';
 import { CallSidKey } from '../shared/searchAttributes';
 import type { CallWatchResult } from '../workflows/callWatch';
 import { EXIT_FAILURE, getConfig } from './context';
-
-const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
 
 export async function startWatch(
   client: Client,
@@ -46,7 +45,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'decide and record, write nothing')
     .option('--wait', 'wait for the watch to finish and print its result')
     .action(async (callSid: string, opts: { dryRun?: boolean; wait?: boolean }) => {
-      if (!CALL_SID.test(callSid)) {
+      if (!isCallSid(callSid)) {
         process.stderr.write(`"${callSid}" is not a Call SID: CA followed by 32 hex digits\n`);
         process.exitCode = EXIT_FAILURE;
         return;

@@ -2,17 +2,17 @@
  * Pure parsing of Twilio webhook parameters (form fields, already decoded) into the callWatch signal payloads.
  * Nothing here talks to Temporal or the network, so each rule is testable on its own.
  */
+import { isCallSid } from '../policy/attributes';
 import { isCallStatus } from '../shared/constants';
 import type { CallStatusEvent, TaskLinkEvent } from '../shared/messages';
 
 export type FormParams = Record<string, unknown>;
 
-const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
 const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 const WORKSPACE_SID = /^WS[0-9a-fA-F]{32}$/;
 const TASK_SID = /^WT[0-9a-fA-F]{32}$/;
 
-export const isCallSid = (s: unknown): s is string => typeof s === 'string' && CALL_SID.test(s);
+export { isCallSid };
 
 /** `initiated` is a status-callback event name that Twilio also reports as CallStatus on that event. */
 export const isCallbackCallStatus = (s: string): boolean => s === 'initiated' || isCallStatus(s);

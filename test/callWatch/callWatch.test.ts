@@ -43,13 +43,12 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
     await stack.emu.admin.whenSettled(run.id);
     const requests = stack.requests.slice(before);
     const observed = stack.emu.admin.runState(run.id)!.observed;
-    const call = stack.emu.core.store.calls.get(run.callSid!)!;
     if (fixture) await saveHistoryFixture(fixture, handle, stack.temporal.server);
-    return { run, handle, result, requests, observed, call };
+    return { run, handle, result, requests, observed };
   }
 
   // From the end the workflow learned (callback Timestamp or poll end_time) to its last write, in workflow time.
-  const closeLatency = (result: CallWatchResult, _endMs: number) => Math.max(...result.actions.map((a) => a.atMs)) - result.callEndedAtMs!;
+  const closeLatency = (result: CallWatchResult) => Math.max(...result.actions.map((a) => a.atMs)) - result.callEndedAtMs!;
 
   it('normal call: Studio ends its own Execution through the 302, unstick writes nothing', async () => {
     const r = await runScenario('normal', 'callWatch-normal');
@@ -74,7 +73,7 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
       assert.equal(r.observed.executionStatus, 'ended');
       assert.deepEqual(r.result.actions.map((a) => [a.kind, a.sid, a.result]), [['end-execution', r.run.executionSid, 'done']]);
       assert.equal(writesTo(r.requests).length, 1);
-      note('ms from call end to close (signal path, grace 1 s)', closeLatency(r.result, r.call.endTime!));
+      note('ms from call end to close (signal path, grace 1 s)', closeLatency(r.result));
       note('requests per stuck call', r.requests.length);
     });
   }
@@ -93,7 +92,7 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
       assert.ok(writes[0]!.uri.includes(r.run.taskSid!));
       const task = stack.emu.core.store.tasks.get(r.run.taskSid!)!;
       assert.equal(task.reason, stack.settings.taskReason);
-      note('ms from call end to close (signal path, grace 1 s)', closeLatency(r.result, r.call.endTime!));
+      note('ms from call end to close (signal path, grace 1 s)', closeLatency(r.result));
     });
   }
 
@@ -121,7 +120,7 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
     assert.equal(r.observed.executionStatus, 'ended');
     assert.equal(r.observed.taskStatus, 'completed');
     assert.equal(writesTo(r.requests).length, 1);
-    note('ms from call end to close (polling path, poll ≤ 1 s, grace 1 s)', closeLatency(r.result, r.call.endTime!));
+    note('ms from call end to close (polling path, poll ≤ 1 s, grace 1 s)', closeLatency(r.result));
   });
 
   it('all webhooks lost (webhook never called): a hand-started watch polls and closes everything', async () => {
