@@ -3,10 +3,11 @@
  * `config.baseUrl` is set, at the local emulator through an httpClient that rewrites Twilio hosts.
  * No SDK auto-retry: retries belong to Temporal activities.
  */
+import * as http from 'node:http';
 import * as qs from 'qs';
 import twilio from 'twilio';
 import type { TwilioConfig } from '../config';
-import { NodeTransport } from './nodeTransport';
+import { UndiciTransport } from './undiciTransport';
 
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import Request from 'twilio/lib/http/request';
@@ -52,7 +53,7 @@ export interface TwilioHttpClientOptions extends RequestOptions {
 
 /**
  * The SDK's httpClient with host rewriting (emulator), a response tap and Retry-After surfacing. Requests go over
- * node:http/https keep-alive agents (see nodeTransport.ts), reproducing RequestClient.request's axios call; the
+ * an undici keep-alive pool (see undiciTransport.ts), reproducing RequestClient.request's axios call; the
  * SDK's own axios path (`super.request`) is kept for what only it implements: 429 auto-retry (`autoRetry`, used by
  * the seed-cleaner baseline), PKCV `validationClient`, HTTP_PROXY, and debug logging.
  */
@@ -60,7 +61,9 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly baseUrl?: string;
   private readonly onResponse?: (info: RawResponseInfo) => void;
   private readonly useAxios: boolean;
-  readonly transport: NodeTransport;
+  readonly transport: UndiciTransport;
+  /** Basic credentials → header value, so the base64 is not redone per request. */
+  private basicAuth?: { user: string; pass: string; header: string; encoded: string };
 
   constructor(opts: TwilioHttpClientOptions = {}) {
     const { baseUrl, onResponse, ...rest } = opts;
@@ -68,19 +71,17 @@ export class TwilioHttpClient extends twilio.RequestClient {
     this.baseUrl = baseUrl;
     this.onResponse = onResponse;
     this.useAxios = !!rest.autoRetry || !!rest.validationClient || !!process.env.HTTP_PROXY;
-    const agentOpts = {
-      keepAlive: this.keepAlive,
-      keepAliveMsecs: rest.keepAliveMsecs,
-      maxSockets: rest.maxSockets ?? 100,
-      maxFreeSockets: rest.maxFreeSockets,
-      maxTotalSockets: rest.maxTotalSockets,
-      scheduling: rest.scheduling,
-      ca: rest.ca,
-      timeout: this.defaultTimeout,
-    };
-    this.transport = new NodeTransport(agentOpts);
-    // The SDK only configures an https agent; the emulator speaks plain http.
-    this.axios.defaults.httpAgent = this.transport.httpAgent;
+    this.transport = new UndiciTransport({ keepAlive: this.keepAlive, keepAliveMsecs: rest.keepAliveMsecs, maxSockets: rest.maxSockets ?? 100, ca: rest.ca });
+    if (this.useAxios) {
+      // The SDK only configures an https agent for axios; the emulator speaks plain http.
+      this.axios.defaults.httpAgent = new http.Agent({ keepAlive: this.keepAlive, maxSockets: rest.maxSockets ?? 100 });
+    }
+  }
+
+  /** Closes the connections this client holds (undici pool, and axios's plain-http agent when there is one). */
+  async close(): Promise<void> {
+    (this.axios.defaults.httpAgent as http.Agent | undefined)?.destroy();
+    await this.transport.close();
   }
 
   override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
@@ -95,7 +96,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
     return res;
   }
 
-  /** RequestClient.request's axios call, on node:http/https. */
+  /** RequestClient.request's axios call, on undici. */
   private async send<TData>(opts: RequestClient.RequestOptions<TData>, uri: string): Promise<Response<TData>> {
     if (!opts.method) throw new Error('http method is required');
     if (!opts.uri) throw new Error('uri is required');
@@ -103,8 +104,13 @@ export class TwilioHttpClient extends twilio.RequestClient {
     if (!headers.Connection && !headers.connection) headers.Connection = this.keepAlive ? 'keep-alive' : 'close';
     let auth: string | undefined;
     if (opts.username && opts.password) {
-      auth = Buffer.from(`${opts.username}:${opts.password}`).toString('base64');
-      headers.Authorization = `Basic ${auth}`;
+      let b = this.basicAuth;
+      if (b?.user !== opts.username || b.pass !== opts.password) {
+        const encoded = Buffer.from(`${opts.username}:${opts.password}`).toString('base64');
+        b = this.basicAuth = { user: opts.username, pass: opts.password, encoded, header: `Basic ${encoded}` };
+      }
+      auth = b.encoded;
+      headers.Authorization = b.header;
     } else if (opts.authStrategy) {
       headers.Authorization = await opts.authStrategy.getAuthString();
     }

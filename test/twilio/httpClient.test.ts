@@ -1,5 +1,5 @@
 /**
- * TwilioHttpClient's node:http transport against a tiny local server: what the SDK's RequestClient (axios) did —
+ * TwilioHttpClient's undici transport against a tiny local server: what the SDK's RequestClient (axios) did —
  * query/form encoding, Basic auth, timeouts, no redirects, keep-alive — plus Retry-After surfacing and host rewrite.
  */
 import * as assert from 'node:assert/strict';
@@ -17,12 +17,13 @@ interface Seen {
   remotePort: number;
 }
 
-describe('TwilioHttpClient (node:http transport)', () => {
+describe('TwilioHttpClient (undici transport)', () => {
   let server: http.Server;
   let baseUrl: string;
   const seen: Seen[] = [];
   let client: TwilioHttpClient;
   const responses: RawResponseInfo[] = [];
+  let connections = 0;
 
   before(async () => {
     server = http.createServer((req, res) => {
@@ -32,6 +33,7 @@ describe('TwilioHttpClient (node:http transport)', () => {
         seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, remotePort: req.socket.remotePort ?? 0 });
         const path = new URL(req.url ?? '/', 'http://x').pathname;
         if (path.endsWith('/hang')) return; // never answers
+        if (path.endsWith('/drop')) return req.socket.destroy();
         if (path.endsWith('/throttled')) {
           res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '3' });
           return res.end(JSON.stringify({ code: 20429, message: 'Too Many Requests', more_info: 'https://www.twilio.com/docs/errors/20429', status: 429 }));
@@ -48,13 +50,14 @@ describe('TwilioHttpClient (node:http transport)', () => {
         res.end(JSON.stringify({ sid: 'WT' + '0'.repeat(32), ok: true }));
       });
     });
+    server.on('connection', () => connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     client = new TwilioHttpClient({ baseUrl, timeout: 30_000, keepAlive: true, maxSockets: 4, onResponse: (r) => responses.push(r) });
   });
 
   after(async () => {
-    client.transport.close();
+    await client.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -102,10 +105,13 @@ describe('TwilioHttpClient (node:http transport)', () => {
     assert.equal(seen[0]!.headers.authorization, `Basic ${Buffer.from(`AC${'a'.repeat(32)}:token`).toString('base64')}`);
   });
 
-  it('reuses one keep-alive socket for sequential requests', async () => {
+  it('reuses keep-alive connections for sequential requests', async () => {
+    const before = connections;
     for (let i = 0; i < 5; i++) await client.request({ method: 'get', uri: 'https://taskrouter.twilio.com/v1/Workspaces', headers: {} });
     assert.equal(seen.length, 5);
-    assert.equal(new Set(seen.map((s) => s.remotePort)).size, 1);
+    // Connections stay open between requests: none is opened per request (one at most, if none was idle).
+    assert.ok(connections - before <= 1, `${connections - before} new connections for 5 sequential requests`);
+    assert.ok(new Set(seen.map((s) => s.remotePort)).size <= 2);
     assert.equal(seen[0]!.headers.connection, 'keep-alive');
   });
 
@@ -122,6 +128,8 @@ describe('TwilioHttpClient (node:http transport)', () => {
       (e: unknown) => e as { status?: unknown; code?: unknown; message: string },
     );
     assert.ok(Date.now() - t >= 140);
+    // undici checks its timeouts on a coarse clock (under a second late), fine for Twilio's 15 s default.
+    assert.ok(Date.now() - t < 3_000);
     assert.equal(err.status, undefined);
     assert.equal(err.code, 'ECONNABORTED');
     assert.match(err.message, /timeout of 150ms exceeded/);
@@ -137,7 +145,19 @@ describe('TwilioHttpClient (node:http transport)', () => {
     assert.equal(err.status, undefined);
     assert.equal(err.code, 'ECONNREFUSED');
     assert.ok(isTransient(err));
-    dead.transport.close();
+    await dead.close();
+  });
+
+  it('rejects a connection the server drops with ECONNRESET (transient), and the next request still goes through', async () => {
+    const err = await client.request({ method: 'get', uri: 'https://api.twilio.com/drop', headers: {} }).then(
+      () => assert.fail('expected a reset'),
+      (e: unknown) => e as { status?: unknown; code?: unknown },
+    );
+    assert.equal(err.status, undefined);
+    assert.equal(err.code, 'ECONNRESET');
+    assert.ok(isTransient(err));
+    const ok = await client.request({ method: 'get', uri: 'https://api.twilio.com/fine', headers: {} });
+    assert.equal(ok.statusCode, 200);
   });
 
   it('turns a 429 with Retry-After into TwilioRetryAfterException', async () => {
