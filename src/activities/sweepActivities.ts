@@ -317,12 +317,12 @@ export function createSweepActivities(deps: SweepActivityDeps) {
     };
   }
 
-  /** One Call fetch per CallSid per page, shared by every resource that names it. */
   /**
    * Call facts for one activity run. Live calls are few (about one per busy agent), so the run first lists them
    * (`Status` = queued, then ringing, then in-progress: calls only move forward, so a call live at the end of the
    * listing is in one of the three lists) and answers "live" for those without a fetch each. Anything not in that
-   * snapshot is fetched: only a fetch proves a call is over, so the snapshot can only make the sweep more careful.
+   * snapshot is fetched (once per CallSid per run): only a fetch proves a call is over, so the snapshot can only
+   * make the sweep more careful. `prime()` starts the snapshot early, alongside the first page's listing.
    */
   function callCache(request: <T>(kind: 'read' | 'write', fn: () => Promise<T>) => Promise<T>) {
     const calls = new Map<string, Promise<CallFacts>>();
@@ -341,9 +341,16 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       }
       return found;
     };
-    return async (callSid: string): Promise<CallFacts> => {
-      live ??= snapshot();
-      const known = (await live).get(callSid);
+    const start = (): Promise<Map<string, CallFacts>> => {
+      if (!live) {
+        live = snapshot();
+        // Awaited by get(); this only keeps a snapshot nobody asks for from being an unhandled rejection.
+        live.catch(() => undefined);
+      }
+      return live;
+    };
+    const get = async (callSid: string): Promise<CallFacts> => {
+      const known = (await start()).get(callSid);
       if (known) return known;
       let p = calls.get(callSid);
       if (!p) {
@@ -355,6 +362,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       }
       return p;
     };
+    return Object.assign(get, { prime: (): void => void start() });
   }
 
   return {
@@ -386,8 +394,9 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       st.errorCap = Math.min(MAX_ERRORS_PER_PAGE * maxPages, SWEEP_DEFAULTS.maxReportedErrors);
       beat(true);
       if (st.cursor.finished) return st.result(st.capReached ? undefined : st.cursor.nextPageUrl, 0, st.cursor.pagesDone);
-      // List the next page once no more than this many of the last page's Tasks are left to start.
-      const prefetchAhead = 2 * Math.max(1, input.concurrency);
+      // List the next page once no more than this many of the last page's Tasks are left to start: the lead must
+      // cover the list request and its ownership query (~100 ms for 1,000 Tasks) at full speed, or workers run dry.
+      const prefetchAhead = Math.max(4 * Math.max(1, input.concurrency), Math.ceil(input.pageSize / 2));
 
       const settings = policySettings(input);
       const getCall = callCache(request);
@@ -600,6 +609,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
         }
       };
 
+      // Voice Tasks need their calls: list the live ones while the first page is listed.
+      if (input.channels.includes('voice')) getCall.prime();
       await listPage(st.cursor.pageUrl);
       await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, worker));
       await listing;
