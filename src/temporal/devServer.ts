@@ -312,8 +312,18 @@ class ManagedDevServer implements DevServer {
 /** Starts a dev server and resolves once it answers, with search attributes registered and retention raised. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const cliPath = opts.cliPath ?? (await resolveTemporalCli()).path;
-  const [port, uiPort] = await distinctFreePorts([opts.port, opts.headless ? 0 : opts.uiPort]);
-  const server = new ManagedDevServer({ ...opts, dbFile: path.resolve(opts.dbFile), cliPath, port: port!, uiPort: uiPort! });
-  await server.start();
-  return server;
+  for (let attempt = 1; ; attempt++) {
+    const [port, uiPort] = await distinctFreePorts([opts.port, opts.headless ? 0 : opts.uiPort]);
+    const server = new ManagedDevServer({ ...opts, dbFile: path.resolve(opts.dbFile), cliPath, port: port!, uiPort: uiPort! });
+    try {
+      await server.start();
+      return server;
+    } catch (err) {
+      // A free port (ours, or the HTTP API port the server picks itself) can be taken by another process between
+      // the pick and the bind, e.g. by an outgoing connection's ephemeral port: pick again.
+      if (attempt >= PORT_RACE_ATTEMPTS || !(err instanceof DevServerError) || !/address already in use/.test(err.message)) throw err;
+    }
+  }
 }
+
+const PORT_RACE_ATTEMPTS = 3;
