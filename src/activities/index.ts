@@ -13,7 +13,10 @@ export interface ActivityDeps {
   config: Config;
   /** Default: createTwilioClient(config.twilio) when credentials are configured. */
   twilio?: TwilioClient;
-  /** Process-wide cap on Twilio requests in flight; default pLimit(config.twilio.maxInFlight). */
+  /**
+   * Cap on Twilio calls at once. Default: none when the client is created here (createTwilioClient caps requests in
+   * flight at config.twilio.maxInFlight itself, per HTTP exchange); pLimit(config.twilio.maxInFlight) around an injected client.
+   */
   limit?: Limit;
 }
 
@@ -28,7 +31,7 @@ function unconfiguredTwilio(): TwilioClient {
 
 export function createActivities(deps: ActivityDeps) {
   const twilio = deps.twilio ?? (deps.config.twilio.accountSid ? createTwilioClient(deps.config.twilio) : unconfiguredTwilio());
-  const limit: Limit = deps.limit ?? pLimit(deps.config.twilio.maxInFlight);
+  const limit: Limit = deps.limit ?? (deps.twilio ? pLimit(deps.config.twilio.maxInFlight) : (fn) => fn());
   return {
     ...createPingActivities(),
     ...createSweepActivities({ twilio, limit }),

@@ -322,11 +322,12 @@ export function createSweepActivities(deps: SweepActivityDeps) {
    * (`Status` = queued, then ringing, then in-progress: calls only move forward, so a call live at the end of the
    * listing is in one of the three lists) and answers "live" for those without a fetch each. Anything not in that
    * snapshot is fetched (once per CallSid per run): only a fetch proves a call is over, so the snapshot can only
-   * make the sweep more careful. `prime()` starts the snapshot early, alongside the first page's listing.
+   * make the sweep more careful. `prime()` starts the snapshot early, alongside the first page's listing; calls
+   * asked for before it is complete are fetched.
    */
   function callCache(request: <T>(kind: 'read' | 'write', fn: () => Promise<T>) => Promise<T>) {
     const calls = new Map<string, Promise<CallFacts>>();
-    let live: Promise<Map<string, CallFacts>> | undefined;
+    let live: Promise<unknown> | undefined;
     const snapshot = async (): Promise<Map<string, CallFacts>> => {
       const found = new Map<string, CallFacts>();
       for (const status of LIVE_SNAPSHOT_ORDER) {
@@ -341,16 +342,18 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       }
       return found;
     };
-    const start = (): Promise<Map<string, CallFacts>> => {
-      if (!live) {
-        live = snapshot();
-        // Awaited by get(); this only keeps a snapshot nobody asks for from being an unhandled rejection.
-        live.catch(() => undefined);
-      }
-      return live;
+    /** The snapshot once it is complete; until then (or if it failed) every call is fetched. */
+    let ready: Map<string, CallFacts> | undefined;
+    const start = (): void => {
+      live ??= snapshot().then(
+        (m) => (ready = m),
+        () => (ready = new Map()),
+      );
     };
     const get = async (callSid: string): Promise<CallFacts> => {
-      const known = (await start()).get(callSid);
+      start();
+      // Not waited for: a Task examined while the snapshot loads costs a fetch, not the snapshot's whole latency.
+      const known = ready?.get(callSid);
       if (known) return known;
       let p = calls.get(callSid);
       if (!p) {

@@ -4,6 +4,7 @@
  * No SDK auto-retry: retries belong to Temporal activities.
  */
 import * as http from 'node:http';
+import pLimit from 'p-limit';
 import * as qs from 'qs';
 import twilio from 'twilio';
 import type { TwilioConfig } from '../config';
@@ -47,6 +48,11 @@ export interface RawResponseInfo {
 
 export interface TwilioHttpClientOptions extends RequestOptions {
   baseUrl?: string;
+  /**
+   * Requests in flight at once, each counted from its write to the last byte of its answer: a window that contains
+   * the one Twilio counts for its per-account concurrency limit, so the account never sees more. Default: no cap.
+   */
+  maxInFlight?: number;
   /** Called with every raw response (before the SDK parses it): used by contract tests and metrics. */
   onResponse?: (info: RawResponseInfo) => void;
 }
@@ -61,15 +67,17 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly baseUrl?: string;
   private readonly onResponse?: (info: RawResponseInfo) => void;
   private readonly useAxios: boolean;
+  private readonly inFlight?: <T>(fn: () => Promise<T>) => Promise<T>;
   readonly transport: UndiciTransport;
   /** Basic credentials → header value, so the base64 is not redone per request. */
   private basicAuth?: { user: string; pass: string; header: string; encoded: string };
 
   constructor(opts: TwilioHttpClientOptions = {}) {
-    const { baseUrl, onResponse, ...rest } = opts;
+    const { baseUrl, onResponse, maxInFlight, ...rest } = opts;
     super(rest);
     this.baseUrl = baseUrl;
     this.onResponse = onResponse;
+    if (maxInFlight !== undefined && maxInFlight > 0) this.inFlight = pLimit(maxInFlight);
     this.useAxios = !!rest.autoRetry || !!rest.validationClient || !!process.env.HTTP_PROXY;
     this.transport = new UndiciTransport({ keepAlive: this.keepAlive, keepAliveMsecs: rest.keepAliveMsecs, maxSockets: rest.maxSockets ?? 100, ca: rest.ca });
     if (this.useAxios) {
@@ -86,7 +94,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
 
   override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
     const uri = twilioHostRewrite(opts.uri, this.baseUrl);
-    const res = this.useAxios || opts.logLevel === 'debug' ? await super.request<TData>({ ...opts, uri }) : await this.send<TData>(opts, uri);
+    const exchange = () => (this.useAxios || opts.logLevel === 'debug' ? super.request<TData>({ ...opts, uri }) : this.send<TData>(opts, uri));
+    const res = this.inFlight ? await this.inFlight(exchange) : await exchange();
     this.onResponse?.({ method: String(opts.method).toUpperCase(), uri, statusCode: res.statusCode, body: res.body, headers: res.headers ?? {} });
     const retryAfterMs = retryAfterOf(res.headers);
     if ((res.statusCode === 429 || res.statusCode === 503) && retryAfterMs !== undefined) {
@@ -181,6 +190,7 @@ export function createTwilioClient(config: TwilioConfig, opts: CreateTwilioClien
     timeout: config.requestTimeoutMs,
     keepAlive: true,
     maxSockets: Math.max(100, config.maxInFlight * 2),
+    maxInFlight: config.maxInFlight,
     autoRetry: false,
     onResponse: opts.onResponse,
   });

@@ -39,6 +39,9 @@ describe('sweep workflow', function () {
     const ended = seeded.byCategory.voiceEnded.taskSids;
     const statusBefore = new Map(seeded.taskSids.map((sid) => [sid, taskStatus(rig!, sid)!]));
     const reason = 'test: closed stuck voice Task';
+    // The live-call snapshot starts with the first list page; a slow list lets it finish first, so that no Task is
+    // examined before it (one examined earlier would fetch its call, live or not).
+    rig.emu.admin.addFault({ endpoint: 'taskrouter:Tasks', method: 'GET', latencyMs: 300 });
 
     const report = await runSweep(t, rig, testInput(rig, { taskReason: reason, channels: ['voice'] }));
 
