@@ -55,6 +55,20 @@ const unparsable = (detail: string): ParsedTaskAttributes => ({ ok: false, reaso
 export function parseTaskAttributes(raw: string | undefined | null): ParsedTaskAttributes {
   if (raw === undefined || raw === null) return unparsable('attributes missing');
   if (typeof raw !== 'string') return unparsable(`attributes are ${describe(raw)}, not a JSON string`);
+  // A sweep reads each listed Task's attributes twice (to find its call, then to decide): parse them once.
+  let parsed = recent.get(raw);
+  if (!parsed) {
+    if (recent.size >= RECENT_MAX) recent.clear();
+    recent.set(raw, (parsed = parseUncached(raw)));
+  }
+  return parsed;
+}
+
+/** Recent parses by raw attributes string (results are shared: callers only read them). A pure cache. */
+const recent = new Map<string, ParsedTaskAttributes>();
+const RECENT_MAX = 4096;
+
+function parseUncached(raw: string): ParsedTaskAttributes {
   let value: unknown;
   try {
     value = JSON.parse(raw);
