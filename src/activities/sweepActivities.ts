@@ -41,7 +41,7 @@ export interface SweepActivityDeps {
   now?: () => number;
   /** Heartbeat at most this often (the SDK throttles further). Default 1 s. */
   checkpointEveryMs?: number;
-  /** CallSids per visibility query. Default 200. */
+  /** CallSids per visibility query (at most 1,000, the list's page size limit). Default 1,000: one query per Task page, since each query costs the server far more than its length does. */
   ownershipChunk?: number;
   /** A multi-page Task activity lists no new page after running this long (it stays well inside its timeout). Default 2 min. */
   maxListingMs?: number;
@@ -206,7 +206,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
   const limit: Limit = deps.limit ?? ((fn) => fn());
   const now = deps.now ?? Date.now;
   const checkpointEveryMs = deps.checkpointEveryMs ?? 1_000;
-  const ownershipChunk = deps.ownershipChunk ?? 200;
+  const ownershipChunk = Math.min(1000, deps.ownershipChunk ?? 1000);
   const maxListingMs = deps.maxListingMs ?? 120_000;
 
   /** One page activity's plumbing: checkpoint, cancellation, counted and retried Twilio requests. */

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../core';
 import { badRequest, clampPageSize, notFound, one, pageRecords, parseDateParam, v2010Envelope } from '../format';
+import { sendList } from '../listBody';
 import { callJson, numberJson } from '../serialize';
 import type { Call, CallStatus, PhoneNumber } from '../state';
 import { TERMINAL_CALL_STATUSES } from '../state';
@@ -38,7 +39,7 @@ export function registerApiRoutes(app: FastifyInstance, core: Core): void {
   const base = '/api/2010-04-01/Accounts/:AccountSid';
   const { store } = core;
 
-  app.get(`${base}/Calls.json`, { config: { endpoint: 'api:Calls' } }, async (req) => {
+  app.get(`${base}/Calls.json`, { config: { endpoint: 'api:Calls' } }, async (req, reply) => {
     const account = accountOf(core, req);
     const q = req.query as Q;
     const status = one(q.Status);
@@ -82,7 +83,7 @@ export function registerApiRoutes(app: FastifyInstance, core: Core): void {
     const { page, next } = pageRecords(items, [{ key: (c) => c.dateCreated, dir: 'desc' }], pageSize, one(q.PageToken));
     const filters: Record<string, string | undefined> = { To: to, From: from, ParentCallSid: parent, Status: status };
     for (const k of ['StartTime', 'StartTime<', 'StartTime>', 'EndTime', 'EndTime<', 'EndTime>']) filters[k] = one(q[k]);
-    return v2010Envelope('calls', page.map(callJson), `/2010-04-01/Accounts/${account}/Calls.json`, filters, pageSize, pageIndex(q), next);
+    return sendList(reply, v2010Envelope('calls', page, `/2010-04-01/Accounts/${account}/Calls.json`, filters, pageSize, pageIndex(q), next), 'calls', page, callJson);
   });
 
   app.get(`${base}/Calls/:Sid`, { config: { endpoint: 'api:Calls' } }, async (req) => {

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../core';
 import { badRequest, clampPageSize, metaEnvelope, notFound, one, pageRecords, parseDateParam } from '../format';
+import { sendList } from '../listBody';
 import { HOSTS, executionContextJson, executionJson, flowJson, stepContextJson, stepJson } from '../serialize';
 import type { Execution, ExecutionStatus, Flow } from '../state';
 
@@ -38,7 +39,7 @@ export function registerStudioRoutes(app: FastifyInstance, core: Core): void {
 
   app.get('/studio/v2/Flows/:FlowSid', { config: { endpoint: 'studio:Flows' } }, async (req) => flowJson(flowOf(req)));
 
-  app.get('/studio/v2/Flows/:FlowSid/Executions', { config: { endpoint: 'studio:Executions' } }, async (req) => {
+  app.get('/studio/v2/Flows/:FlowSid/Executions', { config: { endpoint: 'studio:Executions' } }, async (req, reply) => {
     const flow = flowOf(req);
     const q = req.query as Q;
     const status = one(q.status) ?? one(q.Status);
@@ -67,7 +68,8 @@ export function registerStudioRoutes(app: FastifyInstance, core: Core): void {
     // Newest first, as Studio's logs list them.
     const { page, next } = pageRecords(items, [{ key: (e) => e.dateCreated, dir: 'desc' }], pageSize, one(q.PageToken));
     const withContext = core.settings.executionListContext === 'full';
-    return metaEnvelope('executions', page.map((e) => executionJson(e, withContext)), `${HOSTS.studio}/v2/Flows/${flow.sid}/Executions`, { status, DateCreatedFrom: fromRaw, DateCreatedTo: toRaw }, pageSize, pageIndex(q), next);
+    const envelope = metaEnvelope('executions', page, `${HOSTS.studio}/v2/Flows/${flow.sid}/Executions`, { status, DateCreatedFrom: fromRaw, DateCreatedTo: toRaw }, pageSize, pageIndex(q), next);
+    return sendList(reply, envelope, 'executions', page, (e) => executionJson(e, withContext));
   });
 
   app.post('/studio/v2/Flows/:FlowSid/Executions', { config: { endpoint: 'studio:Executions' } }, async (req, reply) => {

@@ -5,6 +5,7 @@ import { ExpressionError, evaluate, parseExpression, pinnedValue } from '../expr
 import type { Expr } from '../expression';
 import { TwilioHttpError, badRequest, clampPageSize, many, metaEnvelope, notFound, one, pageRecords, parseDateParam } from '../format';
 import type { SortSpec } from '../format';
+import { sendList } from '../listBody';
 import { HOSTS, channelJson, eventJson, taskJson, workspaceJson } from '../serialize';
 import type { Task, TaskStatus, TrEvent, Workspace } from '../state';
 
@@ -125,9 +126,9 @@ export function registerTaskRouterRoutes(app: FastifyInstance, core: Core): void
     const { page, next } = pageRecords(items, ordering, pageSize, one(q.PageToken));
     const now = core.clock.now();
     const withAttrs = core.settings.taskListAttributes === 'full';
-    return metaEnvelope(
+    return sendList(reply, metaEnvelope(
       'tasks',
-      page.map((t) => taskJson(t, now, withAttrs)),
+      page,
       `${HOSTS.taskrouter}/v1/Workspaces/${ws.sid}/Tasks`,
       {
         AssignmentStatus: statuses.length ? statuses : undefined, Priority: priorityRaw, WorkflowSid: workflowSid, WorkflowName: workflowName,
@@ -136,7 +137,7 @@ export function registerTaskRouterRoutes(app: FastifyInstance, core: Core): void
       pageSize,
       pageIndex(q),
       next,
-    );
+    ), 'tasks', page, (t) => taskJson(t, now, withAttrs));
   });
 
   app.post('/taskrouter/v1/Workspaces/:WorkspaceSid/Tasks', { config: { endpoint: 'taskrouter:Tasks' } }, async (req, reply) => {
