@@ -36,6 +36,12 @@ export interface SweepBenchOptions {
   /** Unstick runs on identical state (the machine may be shared: the median is reported, all are listed). Default 1. */
   repeats?: number;
   /**
+   * Unstick runs before those, on identical state, not counted in the median (listed, and checked like the others):
+   * a deployed worker runs sweep after sweep, so its code is JIT-compiled; a first run in a fresh process is not.
+   * Default 0 (the CLI's default is 1).
+   */
+  warmups?: number;
+  /**
    * The unstick run's Twilio client: `sdk` = createTwilioClient (what unstick ships); `node` = EXPERIMENT, the same SDK
    * with bench/nativeHttpClient.ts instead of axios, to measure the SDK HTTP layer's share. Default `sdk`.
    */
@@ -67,13 +73,13 @@ export interface SweepBenchReport {
   startedAt: string;
   finishedAt: string;
   host: { platform: string; arch: string; cpus: number; cpuModel: string; node: string; loadavgAtStart: number[]; loadavgAtEnd: number[] };
-  params: { tasks: number; latencyMs: number; cap: number; seed: number; concurrency: number; pageSize: number; repeats: number; httpClient: 'sdk' | 'node'; mix: Record<SeedCategory, number> };
+  params: { tasks: number; latencyMs: number; cap: number; seed: number; concurrency: number; pageSize: number; repeats: number; warmups: number; httpClient: 'sdk' | 'node'; mix: Record<SeedCategory, number> };
   seeded: Record<SeedCategory, number>;
   baseline: RunFigures & { cleaner: Omit<SeedCleanerResult, 'closed'> };
   /** The median of the unstick runs (by wall time). */
   unstick: RunFigures & { sweep: Omit<SweepReport, 'actions'>; temporal: SweepTimeline };
-  /** Every unstick run, in order (same seeded state each time). */
-  unstickRuns: Array<{ wallMs: number; requests: number; boundFraction: number; cpuMs: { client: number; emulator: number } }>;
+  /** Every unstick run, in order (same seeded state each time), warm-up runs first. */
+  unstickRuns: Array<{ wallMs: number; requests: number; boundFraction: number; cpuMs: { client: number; emulator: number }; warmup?: boolean }>;
   /** baseline wall ÷ unstick wall. */
   speedup: number;
   check: {
@@ -273,7 +279,7 @@ async function runUnstick(emu: BenchEmulator, o: SweepBenchOptions, concurrency:
           const boundMs = boundOf(requests.total, o.latencyMs, o.cap);
           const { actions: _actions, ...sweep } = report;
           runs.push({ seeded, figures: { wallMs, requests, boundMs, boundFraction: boundMs / wallMs, closed, cpuMs, sweep, temporal } });
-          o.log(`  unstick run ${i + 1}/${repeats}: ${(wallMs / 1000).toFixed(2)} s, ${requests.total} requests, CPU client ${(cpuMs.client / 1000).toFixed(2)} s / emulator ${(cpuMs.emulator / 1000).toFixed(2)} s`);
+          o.log(`  unstick run ${i + 1}/${repeats}${i < (o.warmups ?? 0) ? ' (warm-up)' : ''}: ${(wallMs / 1000).toFixed(2)} s, ${requests.total} requests, CPU client ${(cpuMs.client / 1000).toFixed(2)} s / emulator ${(cpuMs.emulator / 1000).toFixed(2)} s`);
         }
         return runs;
       });
@@ -338,6 +344,7 @@ export async function runSweepBench(o: SweepBenchOptions): Promise<SweepBenchRep
   const loadavgAtStart = os.loadavg();
   const concurrency = o.concurrency ?? o.cap;
   const repeats = Math.max(1, o.repeats ?? 1);
+  const warmups = Math.max(0, o.warmups ?? 0);
   // In mocha the root hook has installed one already; then this is a no-op.
   installRuntime(createLogger('bench'), { shutdownSignals: [] });
   const emu = await startEmulatorProcess({ seed: o.seed });
@@ -350,13 +357,14 @@ export async function runSweepBench(o: SweepBenchOptions): Promise<SweepBenchRep
     const baseline = await runBaseline(emu, seededA, o);
     o.log(`  baseline: ${(baseline.wallMs / 1000).toFixed(2)} s, ${baseline.requests.total} requests`);
 
-    o.log(`unstick (sweep workflow on a dev server, worker in this process), ${repeats} run(s)…`);
-    const runs = await runUnstick(emu, o, concurrency, repeats);
+    o.log(`unstick (sweep workflow on a dev server, worker in this process), ${warmups ? `${warmups} warm-up run(s), then ` : ''}${repeats} run(s)…`);
+    const all = await runUnstick(emu, { ...o, warmups }, concurrency, warmups + repeats);
+    const runs = all.slice(warmups);
     // The median run (by wall time) is the reported figure; every run must pass the same-Tasks check.
     const byWall = [...runs].sort((x, y) => x.figures.wallMs - y.figures.wallMs);
     const median = byWall[Math.floor((byWall.length - 1) / 2)]!;
     const unstick = median.figures;
-    const checks = runs.map((r) => compare(seededA, r.seeded, baseline.closed, r.figures.closed));
+    const checks = all.map((r) => compare(seededA, r.seeded, baseline.closed, r.figures.closed));
     const check = { ...compare(seededA, median.seeded, baseline.closed, unstick.closed), runsChecked: checks.length, pass: checks.every((c) => c.pass) };
     const speedup = baseline.wallMs / unstick.wallMs;
     const report: SweepBenchReport = {
@@ -364,11 +372,13 @@ export async function runSweepBench(o: SweepBenchOptions): Promise<SweepBenchRep
       startedAt,
       finishedAt: new Date().toISOString(),
       host: { platform: process.platform, arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavgAtStart, loadavgAtEnd: os.loadavg() },
-      params: { tasks: o.tasks, latencyMs: o.latencyMs, cap: o.cap, seed: o.seed, concurrency, pageSize: o.pageSize, repeats, httpClient: o.httpClient ?? 'sdk', mix: DEFAULT_MIX },
+      params: { tasks: o.tasks, latencyMs: o.latencyMs, cap: o.cap, seed: o.seed, concurrency, pageSize: o.pageSize, repeats, warmups, httpClient: o.httpClient ?? 'sdk', mix: DEFAULT_MIX },
       seeded: Object.fromEntries(CATEGORIES.map((c) => [c, seededA.byCategory[c].length])) as Record<SeedCategory, number>,
       baseline,
       unstick,
-      unstickRuns: runs.map((r) => ({ wallMs: r.figures.wallMs, requests: r.figures.requests.total, boundFraction: r.figures.boundFraction, cpuMs: r.figures.cpuMs })),
+      unstickRuns: all.map((r, i) => ({
+        wallMs: r.figures.wallMs, requests: r.figures.requests.total, boundFraction: r.figures.boundFraction, cpuMs: r.figures.cpuMs, ...(i < warmups ? { warmup: true } : {}),
+      })),
       speedup,
       check,
       targets: [
@@ -409,8 +419,9 @@ export function renderMarkdown(r: SweepBenchReport): string {
     '',
     `Speed-up (baseline ÷ unstick): **${r.speedup.toFixed(1)}×**.` +
       (r.unstickRuns.length > 1
-        ? ` unstick figures are the median of ${r.unstickRuns.length} runs on identical state: ` +
-          r.unstickRuns.map((u) => `${s(u.wallMs)} (${pct(u.boundFraction)} of the bound, CPU ${s(u.cpuMs.client)} client / ${s(u.cpuMs.emulator)} emulator)`).join(', ') + '.'
+        ? ` unstick figures are the median of ${r.params.repeats} run(s) on identical state` +
+          `${r.params.warmups ? ` after ${r.params.warmups} warm-up run(s) in the same worker process (not counted)` : ''}: ` +
+          r.unstickRuns.map((u) => `${u.warmup ? 'warm-up ' : ''}${s(u.wallMs)} (${pct(u.boundFraction)} of the bound, CPU ${s(u.cpuMs.client)} client / ${s(u.cpuMs.emulator)} emulator)`).join(', ') + '.'
         : ''),
     '',
     `Closed: baseline ${r.check.baselineClosed}, unstick ${r.check.unstickClosed}; same Tasks closed with the same status: ` +
@@ -457,7 +468,7 @@ export function writeResults(r: SweepBenchReport, dir: string): { json: string; 
 
 function parseArgs(argv: string[]): SweepBenchOptions | 'help' {
   const o: SweepBenchOptions = {
-    tasks: 10_000, latencyMs: 10, cap: 50, seed: 42, pageSize: 1000, repeats: 3, write: true,
+    tasks: 10_000, latencyMs: 10, cap: 50, seed: 42, pageSize: 1000, repeats: 3, warmups: 1, write: true,
     resultsDir: path.join(__dirname, 'results'),
     log: (line) => process.stderr.write(`${line}\n`),
   };
@@ -484,6 +495,7 @@ function parseArgs(argv: string[]): SweepBenchOptions | 'help' {
         break;
       }
       case '--repeat': o.repeats = Math.floor(num(flag, value(), 1)); break;
+      case '--warmup': o.warmups = Math.floor(num(flag, value(), 0)); break;
       case '--no-write': o.write = false; break;
       case '--results-dir': o.resultsDir = path.resolve(value() ?? ''); break;
       case '--help': case '-h': return 'help';
@@ -500,6 +512,7 @@ const HELP = `npm run bench -- sweep [options]
   --concurrency N   unstick's requests in flight (default = cap)
   --seed N          emulator seed (default 42)
   --repeat N        unstick runs on identical state; the median is reported (default 3)
+  --warmup N        unstick runs before those, same worker process, not counted (default 1: JIT warm-up)
   --page-size N     the sweep's list page size (default 1000; the baseline keeps the seed's 1000)
   --http-client C   unstick's Twilio HTTP layer: sdk (default, what unstick ships) or node (EXPERIMENT: node:http
                     instead of axios under the same SDK, to measure the HTTP layer's share)
