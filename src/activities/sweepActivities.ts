@@ -59,6 +59,8 @@ export interface PageCheckpoint {
   finished?: boolean;
   /** Where the listing goes on after the last examined page (kept for a `finished` checkpoint). */
   nextPageUrl?: string;
+  /** Multi-Flow Execution activities: index (into the input's Flows) of the Flow `pageUrl` belongs to. */
+  flowIndex?: number;
   /** SIDs of this page's resources (and of pages listed ahead of it) already examined (acted on, skipped, or failed). */
   handled: string[];
   counts: SweepCounts;
@@ -117,7 +119,7 @@ class PageState {
   readonly resumed: boolean;
   errorCap = MAX_ERRORS_PER_PAGE;
   /** Multi-page Task activities: the resume cursor (see PageCheckpoint). */
-  cursor: { pageUrl?: string; pagesDone: number; finished: boolean; nextPageUrl?: string };
+  cursor: { pageUrl?: string; pagesDone: number; finished: boolean; nextPageUrl?: string; flowIndex: number };
 
   constructor(
     private readonly input: { pageUrl?: string; budget: number | null; maxReportedActions: number },
@@ -131,7 +133,13 @@ class PageState {
     this.errors = from?.errors ?? [];
     this.budgetUsed = from?.budgetUsed ?? 0;
     this.capReached = from?.capReached ?? false;
-    this.cursor = { pageUrl: from ? from.pageUrl : input.pageUrl, pagesDone: from?.pagesDone ?? 0, finished: from?.finished ?? false, nextPageUrl: from?.nextPageUrl };
+    this.cursor = {
+      pageUrl: from ? from.pageUrl : input.pageUrl,
+      pagesDone: from?.pagesDone ?? 0,
+      finished: from?.finished ?? false,
+      nextPageUrl: from?.nextPageUrl,
+      flowIndex: from?.flowIndex ?? 0,
+    };
   }
 
   /** Takes one write from the maxActions budget; false once it is spent. */
@@ -170,6 +178,7 @@ class PageState {
       pagesDone: this.cursor.pagesDone,
       finished: this.cursor.finished,
       nextPageUrl: this.cursor.nextPageUrl,
+      ...(this.cursor.flowIndex ? { flowIndex: this.cursor.flowIndex } : {}),
       handled: [...this.handled],
       counts: this.counts,
       actions: this.actions,
@@ -180,9 +189,10 @@ class PageState {
     };
   }
 
-  result(nextPageUrl: string | undefined, notExamined: number, pages?: number): PageResult {
+  result(nextPageUrl: string | undefined, notExamined: number, pages?: number, flowsDone?: number): PageResult {
     return {
       ...(pages === undefined ? {} : { pages }),
+      ...(flowsDone === undefined ? {} : { flowsDone }),
       counts: this.counts,
       actions: this.actions,
       actionsOmitted: this.actionsOmitted,
@@ -629,125 +639,156 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       return st.result(st.capReached ? undefined : pages.length === 0 ? st.cursor.nextPageUrl : lastListed?.nextPageUrl, notExamined, st.cursor.pagesDone + pages.length);
     },
     /**
-     * One page of active Executions of a Flow created before the cutoff: voice ones whose call is over, and
-     * messaging ones (SMS, webchat) without a Step for longer than the idle threshold, are ended.
+     * Active Executions created before the cutoff, a page at a time: of `input.flowSid` from `input.pageUrl` on, then
+     * of each of `input.moreFlowSids` in turn, up to `input.maxPages` pages (default 1), so that Flows with little
+     * or nothing to do cost one activity together rather than one each. Voice Executions whose call is over, and
+     * messaging ones (SMS, webchat) without a Step for longer than the idle threshold, are ended. The result's
+     * `flowsDone` counts the Flows finished; `nextPageUrl` is where the Flow after those goes on, if it was begun.
      */
     async sweepExecutionPage(input: ExecutionPageInput): Promise<PageResult> {
       const run = pageRun(input);
       const { st, beat, request, throwIfCancelled } = run;
-      const flow = twilio.studio.v2.flows(input.flowSid);
+      const flows = [input.flowSid, ...(input.moreFlowSids ?? [])];
+      const maxPages = Math.max(1, input.maxPages ?? 1);
+      st.errorCap = Math.min(MAX_ERRORS_PER_PAGE * maxPages, SWEEP_DEFAULTS.maxReportedErrors);
       beat(true);
-
-      let page;
-      try {
-        page = await request('read', () =>
-          input.pageUrl
-            ? flow.executions.getPage(input.pageUrl)
-            : flow.executions.page({ status: 'active', dateCreatedTo: new Date(input.createdBeforeMs), pageSize: input.pageSize }),
-        );
-      } catch (err) {
-        throw toActivityFailure(err, `list active Executions of ${input.flowSid}`);
-      }
       const settings = policySettings(input);
       const getCall = callCache(request);
       const voice = input.channels.includes('voice');
       const messaging = input.channels.some((c) => MESSAGING_CHANNELS.includes(c));
-      const todo = page.instances.filter((e) => !st.handled.has(e.sid) && e.status === 'active');
-      const owned = await ownedByCallWatch(todo.filter((e) => e.initiatedBy?.startsWith('CA')).map((e) => e.initiatedBy!));
-
-      /** Older records have no initiated_by: the trigger is in the Execution's context. */
-      const triggerFromContext = async (executionSid: string): Promise<{ trigger: ExecutionTrigger; callSid?: string }> => {
-        const ctx = await request('read', () => flow.executions(executionSid).executionContext().fetch());
-        const trig = (ctx.context as { trigger?: Record<string, { CallSid?: unknown } | undefined> } | undefined)?.trigger ?? {};
-        if (trig['call']) return { trigger: 'call', callSid: typeof trig['call'].CallSid === 'string' ? trig['call'].CallSid : undefined };
-        if (trig['message']) return { trigger: 'message' };
-        if (trig['conversation']) return { trigger: 'conversation' };
-        if (trig['request']) return { trigger: 'request' };
-        return { trigger: 'unknown' };
-      };
-
-      /** date_updated of the newest Step (an Execution ends after 1,000 Steps, so one page holds them all). */
-      const newestStepMs = async (executionSid: string): Promise<number | undefined> => {
-        const steps = await request('read', () => flow.executions(executionSid).steps.page({ pageSize: 1000 }));
-        let newest: number | undefined;
-        for (const s of steps.instances) {
-          const t = Math.max(s.dateCreated?.getTime() ?? 0, s.dateUpdated?.getTime() ?? 0);
-          if (t > 0 && (newest === undefined || t > newest)) newest = t;
+      const startedAt = now();
+      let fatal: Error | undefined;
+      let notExamined = 0;
+      // A retry whose checkpoint is past every page it was given returns at once.
+      while (st.cursor.flowIndex < flows.length && st.cursor.pagesDone < maxPages && now() - startedAt <= maxListingMs) {
+        const flowSid = flows[st.cursor.flowIndex]!;
+        notExamined = await examinePage(flowSid, st.cursor.pageUrl);
+        throwIfCancelled();
+        if (fatal) throw fatal;
+        if (st.capReached) break;
+        // The page is done: the checkpoint moves past it.
+        st.handled.clear();
+        st.cursor.pagesDone++;
+        if (st.cursor.nextPageUrl) st.cursor.pageUrl = st.cursor.nextPageUrl;
+        else {
+          st.cursor.flowIndex++;
+          st.cursor.pageUrl = undefined;
         }
-        return newest;
-      };
+        st.cursor.nextPageUrl = undefined;
+        beat(true);
+      }
+      const multi = input.moreFlowSids !== undefined || input.maxPages !== undefined;
+      if (!multi) return st.result(st.capReached ? undefined : st.cursor.pageUrl, notExamined);
+      return st.result(st.capReached ? undefined : st.cursor.pageUrl, notExamined, st.cursor.pagesDone + (st.capReached ? 1 : 0), st.cursor.flowIndex);
 
-      const examine = async (ex: (typeof todo)[number]): Promise<void> => {
-        const sid = ex.sid;
-        st.counts.executionsSeen++;
+      /** Lists one page of `flowSid`'s Executions and examines it; returns how many it left unexamined (cap). */
+      async function examinePage(flowSid: string, pageUrl: string | undefined): Promise<number> {
+        const flow = twilio.studio.v2.flows(flowSid);
+        let page;
         try {
-          const facts: ExecutionFacts = executionFacts(ex);
-          let callSid = facts.trigger === 'call' ? (ex.initiatedBy ?? undefined) : undefined;
-          if (!ex.initiatedBy) {
-            const t = await triggerFromContext(sid);
-            facts.trigger = t.trigger;
-            callSid = t.callSid;
-            if (callSid && (await ownedByCallWatch([callSid])).size) owned.add(callSid);
+          page = await request('read', () =>
+            pageUrl
+              ? flow.executions.getPage(pageUrl)
+              : flow.executions.page({ status: 'active', dateCreatedTo: new Date(input.createdBeforeMs), pageSize: input.pageSize }),
+          );
+        } catch (err) {
+          throw toActivityFailure(err, `list active Executions of ${flowSid}`);
+        }
+        st.cursor.nextPageUrl = page.nextPageUrl;
+        const todo = page.instances.filter((e) => !st.handled.has(e.sid) && e.status === 'active');
+        const owned = await ownedByCallWatch(todo.filter((e) => e.initiatedBy?.startsWith('CA')).map((e) => e.initiatedBy!));
+
+        /** Older records have no initiated_by: the trigger is in the Execution's context. */
+        const triggerFromContext = async (executionSid: string): Promise<{ trigger: ExecutionTrigger; callSid?: string }> => {
+          const ctx = await request('read', () => flow.executions(executionSid).executionContext().fetch());
+          const trig = (ctx.context as { trigger?: Record<string, { CallSid?: unknown } | undefined> } | undefined)?.trigger ?? {};
+          if (trig['call']) return { trigger: 'call', callSid: typeof trig['call'].CallSid === 'string' ? trig['call'].CallSid : undefined };
+          if (trig['message']) return { trigger: 'message' };
+          if (trig['conversation']) return { trigger: 'conversation' };
+          if (trig['request']) return { trigger: 'request' };
+          return { trigger: 'unknown' };
+        };
+
+        /** date_updated of the newest Step (an Execution ends after 1,000 Steps, so one page holds them all). */
+        const newestStepMs = async (executionSid: string): Promise<number | undefined> => {
+          const steps = await request('read', () => flow.executions(executionSid).steps.page({ pageSize: 1000 }));
+          let newest: number | undefined;
+          for (const s of steps.instances) {
+            const t = Math.max(s.dateCreated?.getTime() ?? 0, s.dateUpdated?.getTime() ?? 0);
+            if (t > 0 && (newest === undefined || t > newest)) newest = t;
           }
-          if (facts.trigger === 'call' ? !voice : (facts.trigger === 'message' || facts.trigger === 'conversation') && !messaging) {
-            st.skip('channel-not-swept');
-            return;
-          }
-          let call: CallFacts | undefined;
-          if (facts.trigger === 'call' && callSid) {
-            if (owned.has(callSid)) {
-              st.skip('owned-by-callwatch');
+          return newest;
+        };
+
+        const examine = async (ex: (typeof todo)[number]): Promise<void> => {
+          const sid = ex.sid;
+          st.counts.executionsSeen++;
+          try {
+            const facts: ExecutionFacts = executionFacts(ex);
+            let callSid = facts.trigger === 'call' ? (ex.initiatedBy ?? undefined) : undefined;
+            if (!ex.initiatedBy) {
+              const t = await triggerFromContext(sid);
+              facts.trigger = t.trigger;
+              callSid = t.callSid;
+              if (callSid && (await ownedByCallWatch([callSid])).size) owned.add(callSid);
+            }
+            if (facts.trigger === 'call' ? !voice : (facts.trigger === 'message' || facts.trigger === 'conversation') && !messaging) {
+              st.skip('channel-not-swept');
               return;
             }
-            call = await getCall(callSid);
-          }
-          if ((facts.trigger === 'message' || facts.trigger === 'conversation') && facts.lastStepAtMs !== undefined && now() - facts.lastStepAtMs >= input.messagingIdleMs) {
-            // date_updated says idle: confirm with the Steps before ending a conversation.
-            const newest = await newestStepMs(sid);
-            if (newest !== undefined && newest > facts.lastStepAtMs) facts.lastStepAtMs = newest;
-          }
-          const action = decideSweepExecution({ nowMs: now(), execution: facts, call, settings });
-          if (action.kind === 'skip') {
-            st.skip(action.reason);
-            return;
-          }
-          if (action.kind === 'none') {
-            st.counts.noAction++;
-            return;
-          }
-          const base = { kind: 'end-execution' as const, sid, parentSid: input.flowSid, callSid, fromStatus: 'active', reason: action.reason };
-          if (!st.reserve()) {
-            st.counts.capped++;
-            st.record(base, 'capped', now());
-            return;
-          }
-          if (input.dryRun) {
-            st.counts.wouldClose['end-execution']++;
-            st.record(base, 'dry-run', now());
-            return;
-          }
-          try {
-            await request('write', () => flow.executions(sid).update({ status: 'ended' }));
-            st.counts.closed['end-execution']++;
-            st.record(base, 'done', now());
+            let call: CallFacts | undefined;
+            if (facts.trigger === 'call' && callSid) {
+              if (owned.has(callSid)) {
+                st.skip('owned-by-callwatch');
+                return;
+              }
+              call = await getCall(callSid);
+            }
+            if ((facts.trigger === 'message' || facts.trigger === 'conversation') && facts.lastStepAtMs !== undefined && now() - facts.lastStepAtMs >= input.messagingIdleMs) {
+              // date_updated says idle: confirm with the Steps before ending a conversation.
+              const newest = await newestStepMs(sid);
+              if (newest !== undefined && newest > facts.lastStepAtMs) facts.lastStepAtMs = newest;
+            }
+            const action = decideSweepExecution({ nowMs: now(), execution: facts, call, settings });
+            if (action.kind === 'skip') {
+              st.skip(action.reason);
+              return;
+            }
+            if (action.kind === 'none') {
+              st.counts.noAction++;
+              return;
+            }
+            const base = { kind: 'end-execution' as const, sid, parentSid: flowSid, callSid, fromStatus: 'active', reason: action.reason };
+            if (!st.reserve()) {
+              st.counts.capped++;
+              st.record(base, 'capped', now());
+              return;
+            }
+            if (input.dryRun) {
+              st.counts.wouldClose['end-execution']++;
+              st.record(base, 'dry-run', now());
+              return;
+            }
+            try {
+              await request('write', () => flow.executions(sid).update({ status: 'ended' }));
+              st.counts.closed['end-execution']++;
+              st.record(base, 'done', now());
+            } catch (err) {
+              if (!isNotFound(err)) throw err;
+              st.counts.alreadyClosed++;
+              st.record(base, 'already-closed', now(), 'gone (404)');
+            }
           } catch (err) {
-            if (!isNotFound(err)) throw err;
-            st.counts.alreadyClosed++;
-            st.record(base, 'already-closed', now(), 'gone (404)');
+            if (isAuthFailure(err)) throw (fatal ??= toActivityFailure(err, `Execution ${sid}`));
+            st.error(sid, err);
+          } finally {
+            st.handled.add(sid);
+            beat();
           }
-        } catch (err) {
-          if (isAuthFailure(err)) throw (fatal ??= toActivityFailure(err, `Execution ${sid}`));
-          st.error(sid, err);
-        } finally {
-          st.handled.add(sid);
-          beat();
-        }
-      };
+        };
 
-      let fatal: Error | undefined;
-      const notExamined = await pool(todo, input.concurrency, examine, () => st.capReached || run.cancelled() || fatal !== undefined);
-      throwIfCancelled();
-      return st.result(st.capReached ? undefined : page.nextPageUrl, notExamined);
+        return pool(todo, input.concurrency, examine, () => st.capReached || run.cancelled() || fatal !== undefined);
+      }
     },
   };
 }

@@ -139,6 +139,8 @@ export interface PageResult {
   resumed: boolean;
   /** List pages this activity went through; absent = 1. */
   pages?: number;
+  /** Multi-Flow Execution activities: Flows finished, from the input's `flowSid` on (`nextPageUrl` is in the next one). */
+  flowsDone?: number;
 }
 
 /** What the sweep needs to start a callWatch (workflows can't read config). */
@@ -173,6 +175,10 @@ export interface TaskPageInput extends PageInputBase {
 
 export interface ExecutionPageInput extends PageInputBase {
   flowSid: string;
+  /** Flows to go on with, in order, once `flowSid` is done (within `maxPages`). */
+  moreFlowSids?: string[];
+  /** List pages this activity may go through, over all its Flows. Default 1. */
+  maxPages?: number;
   /** List only Executions created before this instant (fixed for the whole sweep). */
   createdBeforeMs: number;
 }

@@ -1,6 +1,7 @@
 /**
  * sweep: the bulk reconciler, started by the Schedule `unstick-sweep` or by hand. Pages through the open Tasks of
- * each Workspace, then the active Executions of each Flow, one activity per page; the page activities decide with
+ * each Workspace, then the active Executions of each Flow, in activities that each go through several pages (the
+ * Execution ones from Flow to Flow); the page activities decide with
  * the same policy as callWatch and leave calls with a running callWatch to it. Long sweeps continue as new,
  * carrying the cursor and the totals; the result is an audit report.
  */
@@ -27,6 +28,8 @@ import {
 } from '../shared/sweepTypes';
 
 const MESSAGING_CHANNELS = ['sms', 'webchat', 'chat', 'whatsapp'];
+/** Patch: one Execution activity goes on from Flow to Flow (histories from before it ran one activity per Flow page). */
+const MULTI_FLOW_EXECUTIONS = 'sweep-multi-flow-executions';
 
 function activities(opts: ResolvedSweepInput) {
   return wf.proxyActivities<SweepActivities>({
@@ -160,11 +163,17 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
     const r =
       s.phase === 'tasks'
         ? await acts.sweepTaskPage({ ...common, workspaceSid: target, maxPages: opts.pagesPerRun - pagesThisRun, watchLiveCalls: opts.watchLiveCalls })
-        : await acts.sweepExecutionPage({ ...common, flowSid: target, createdBeforeMs: s.createdBeforeMs });
+        : await acts.sweepExecutionPage({
+            ...common,
+            flowSid: target,
+            createdBeforeMs: s.createdBeforeMs,
+            ...(wf.patched(MULTI_FLOW_EXECUTIONS) ? { moreFlowSids: list.slice(s.targetIndex + 1), maxPages: opts.pagesPerRun - pagesThisRun } : {}),
+          });
     merge(r);
     pagesThisRun += r.pages ?? 1;
     s.cursor = r.nextPageUrl;
-    if (!s.cursor) s.targetIndex++;
+    if (r.flowsDone !== undefined) s.targetIndex += r.flowsDone;
+    else if (!s.cursor) s.targetIndex++;
     details();
   }
 

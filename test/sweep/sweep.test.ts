@@ -227,6 +227,32 @@ describe('sweep workflow', function () {
     assert.equal(report.counts.executionsSeen, oldSms.length + oldChat.length + youngSms.length + voiceEnded.length + voiceLive.length);
   });
 
+  it('goes through several Flows\' Execution pages in one activity, and across continueAsNew', async () => {
+    rig = await startRig(t);
+    const admin = rig.emu.admin;
+    // Three Flows (messaging, webchat, voice), several pages each at page size 2.
+    const sms = admin.seedExecutions({ count: 5, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids;
+    const chat = admin.seedExecutions({ count: 3, kind: 'webchat', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids;
+    const voice = admin.seedExecutions({ count: 4, kind: 'voice-ended-call', ageMs: 2 * 3_600_000 }).executionSids;
+    const workflowId = uniqueId('sweep-flows');
+
+    const report = await runSweep(t, rig, testInput(rig, { executionThresholdMs: 8_000, channels: ['voice', 'sms', 'webchat'], pageSize: 2, pagesPerRun: 4 }), workflowId);
+
+    for (const sid of [...sms, ...chat, ...voice]) assert.equal(executionStatus(rig, sid), 'ended', sid);
+    assert.equal(report.counts.closed['end-execution'], sms.length + chat.length + voice.length);
+    assert.equal(report.counts.executionsSeen, sms.length + chat.length + voice.length);
+    assert.equal(report.counts.errors, 0);
+    assert.ok(report.runs >= 2, `runs ${report.runs}`);
+    // Fewer Execution activities than Execution pages: one activity goes on from Flow to Flow.
+    let activities = 0;
+    for await (const run of t.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      const history = await t.client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+      for (const e of history.events ?? []) if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'sweepExecutionPage') activities++;
+    }
+    assert.ok(activities < report.pages, `${activities} Execution activities for ${report.pages} pages`);
+    await saveHistoryFixture('sweep-multi-flow-executions', t.client.workflow.getHandle(workflowId), t.server);
+  });
+
   it('leaves calls with a running callWatch to it', async () => {
     rig = await startRig(t);
     const seeded = rig.emu.admin.seedTasks({ count: 6 });
