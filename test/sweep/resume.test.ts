@@ -6,7 +6,7 @@ import { saveHistoryFixture } from '../helpers/histories';
 import assert from 'node:assert/strict';
 import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
-import { startRig, taskStatus, testInput, type SweepRig } from './harness';
+import { executionStatus, startRig, taskStatus, testInput, type SweepRig } from './harness';
 
 describe('sweep after a worker dies mid-page', function () {
   let t: TestTemporal;
@@ -50,5 +50,41 @@ describe('sweep after a worker dies mid-page', function () {
     assert.equal(report.counts.tasksSeen, 60);
     assert.equal(report.counts.errors, 0);
     await saveHistoryFixture('sweep-resume', handle, t.server);
+  });
+
+  it('resumes an Execution activity in the Flow and page it was in, without a second write', async () => {
+    rig = await startRig(t);
+    const admin = rig.emu.admin;
+    // Flows in testInput order: Flex voice, messaging, webchat; 20 stuck Executions each, 2 pages each at size 10.
+    const seeded = [
+      ...admin.seedExecutions({ count: 20, kind: 'voice-ended-call', ageMs: 2 * 3_600_000 }).executionSids,
+      ...admin.seedExecutions({ count: 20, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids,
+      ...admin.seedExecutions({ count: 20, kind: 'webchat', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids,
+    ];
+    admin.addFault({ endpoint: '*', latencyMs: 25 });
+    admin.resetCounters();
+    const workflowId = uniqueId('sweep-crash-exec');
+    const input = testInput(rig, { pageSize: 10, concurrency: 2, channels: ['voice', 'sms', 'webchat'], executionThresholdMs: 8_000, heartbeatTimeoutMs: 5_000 });
+    const handle = await t.client.workflow.start(SWEEP_WORKFLOW_TYPE, { taskQueue: rig.taskQueue, workflowId, args: [input] });
+
+    const first = await rig.worker();
+    const firstRun = first.run();
+    // Past the first Flow: the activity is in the second Flow's pages when the worker goes away.
+    await waitUntil('the first Flow done and the second begun', () => rig!.emu.admin.counters().writes >= 25, { intervalMs: 10 });
+    first.shutdown();
+    await firstRun;
+    const writesByFirst = rig.emu.admin.counters().writes;
+    assert.ok(writesByFirst < 60, `the activity was still running when the worker stopped (${writesByFirst} writes)`);
+
+    const second = await rig.worker();
+    const report = (await second.runUntil(handle.result())) as SweepReport;
+
+    for (const sid of seeded) assert.equal(executionStatus(rig, sid), 'ended', sid);
+    for (const [path, n] of rig.writesByPath) assert.equal(n, 1, `${path} written ${n} times`);
+    assert.equal(rig.writesByPath.size, 60);
+    assert.ok(report.resumedPages >= 1, 'the retried activity started from the checkpoint');
+    assert.equal(report.counts.closed['end-execution'], 60);
+    assert.equal(report.counts.executionsSeen, 60);
+    assert.equal(report.counts.errors, 0);
   });
 });
