@@ -73,6 +73,8 @@ export interface PageCheckpoint {
 
 const MESSAGING_CHANNELS = ['sms', 'webchat', 'chat', 'whatsapp'];
 const MAX_REDECIDES = 3;
+/** Ownership queries of at most this many CallSids are not split further when they fail. */
+const MIN_OWNERSHIP_SPLIT = 100;
 const MAX_ERRORS_PER_PAGE = 20;
 
 function currentContext(): Context | undefined {
@@ -266,15 +268,21 @@ export function createSweepActivities(deps: SweepActivityDeps) {
     if (!client) throw new Error('no Temporal client for the callWatch ownership check (run inside an activity or pass deps.temporal)');
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += ownershipChunk) chunks.push(unique.slice(i, i + ownershipChunk));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        const query = `WorkflowType = '${CALL_WATCH_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND CallSid IN (${chunk.map((s) => `'${s}'`).join(', ')})`;
-        for await (const wf of client.workflow.list({ query, pageSize: chunk.length })) {
+    const query = async (chunk: string[]): Promise<void> => {
+      const q = `WorkflowType = '${CALL_WATCH_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND CallSid IN (${chunk.map((s) => `'${s}'`).join(', ')})`;
+      try {
+        for await (const wf of client.workflow.list({ query: q, pageSize: chunk.length })) {
           const sid = wf.typedSearchAttributes.get(CallSidKey) ?? (wf.workflowId.startsWith('call:') ? wf.workflowId.slice(5) : undefined);
           if (sid) owned.add(sid);
         }
-      }),
-    );
+      } catch (err) {
+        // A visibility store that refuses a long IN list gets halves of it; small lists fail as they are.
+        if (chunk.length <= MIN_OWNERSHIP_SPLIT) throw err;
+        const half = Math.ceil(chunk.length / 2);
+        await Promise.all([query(chunk.slice(0, half)), query(chunk.slice(half))]);
+      }
+    };
+    await Promise.all(chunks.map(query));
     return owned;
   }
 

@@ -284,6 +284,47 @@ describe('sweep workflow', function () {
     for (const c of owned) await t.client.workflow.getHandle(callWorkflowId(c)).terminate('test over');
   });
 
+  it('splits the ownership query when the visibility store refuses a long IN list', async () => {
+    rig = await startRig(t);
+    const seeded = rig.emu.admin.seedTasks({ count: 300, mix: { voiceEnded: 1 } });
+    const calls = seeded.byCategory.voiceEnded.callSids;
+    const owned = [calls[7]!, calls[250]!];
+    const idle = uniqueId('no-worker');
+    for (const callSid of owned) {
+      await t.client.workflow.start('callWatch', { taskQueue: idle, workflowId: callWorkflowId(callSid), args: [{ callSid }], typedSearchAttributes: [{ key: CallSidKey, value: callSid }] });
+    }
+    await waitUntil('visibility shows the callWatch runs', async () =>
+      (await t.client.workflow.count(`WorkflowType = 'callWatch' AND ExecutionStatus = 'Running' AND CallSid IN (${owned.map((s) => `'${s}'`).join(', ')})`)).count === 2,
+    );
+    // The real client, except that list() refuses queries naming more than 120 CallSids (as a store with a limit would).
+    const refused: number[] = [];
+    const workflowClient = new Proxy(t.client.workflow, {
+      get(target, prop, receiver) {
+        if (prop !== 'list') return Reflect.get(target, prop, receiver) as unknown;
+        return (opts: { query?: string }) => {
+          const n = (opts.query?.match(/'CA/g) ?? []).length;
+          if (n > 120) {
+            refused.push(n);
+            throw new Error(`query too long: ${n} values`);
+          }
+          return target.list(opts);
+        };
+      },
+    });
+    const temporal = new Proxy(t.client, { get: (target, prop, receiver) => (prop === 'workflow' ? workflowClient : Reflect.get(target, prop, receiver)) as unknown });
+    const worker = await rig.worker({ deps: { temporal } });
+
+    const report = (await worker.runUntil(
+      t.client.workflow.execute(SWEEP_WORKFLOW_TYPE, { taskQueue: rig.taskQueue, workflowId: uniqueId('sweep-split'), args: [testInput(rig, { channels: ['voice'], pageSize: 1000 })] }),
+    )) as SweepReport;
+
+    assert.deepEqual(refused, [300, 150, 150], 'one page of 300 CallSids, then both halves of 150; the quarters of 75 pass');
+    assert.equal(report.counts.skipped['owned-by-callwatch'], 2);
+    assert.equal(report.counts.closed['cancel-task'] + report.counts.closed['complete-task'], 298);
+    assert.equal(report.counts.errors, 0);
+    for (const c of owned) await t.client.workflow.getHandle(callWorkflowId(c)).terminate('test over');
+  });
+
   it('hands each live call to a callWatch of its own, linked to its Task, once', async () => {
     rig = await startRig(t);
     const seeded = rig.emu.admin.seedTasks({ count: 8, mix: { voiceEnded: 1, voiceLive: 1 } });
