@@ -468,7 +468,7 @@ export function writeResults(r: SweepBenchReport, dir: string): { json: string; 
 
 function parseArgs(argv: string[]): SweepBenchOptions | 'help' {
   const o: SweepBenchOptions = {
-    tasks: 10_000, latencyMs: 10, cap: 50, seed: 42, pageSize: 1000, repeats: 3, warmups: 1, write: true,
+    tasks: 10_000, latencyMs: 10, cap: 50, seed: 42, pageSize: 1000, repeats: 5, warmups: 1, write: true,
     resultsDir: path.join(__dirname, 'results'),
     log: (line) => process.stderr.write(`${line}\n`),
   };
@@ -511,7 +511,7 @@ const HELP = `npm run bench -- sweep [options]
   --cap N           requests in flight per account before 429 (default 50)
   --concurrency N   unstick's requests in flight (default = cap)
   --seed N          emulator seed (default 42)
-  --repeat N        unstick runs on identical state; the median is reported (default 3)
+  --repeat N        unstick runs on identical state; the median is reported (default 5)
   --warmup N        unstick runs before those, same worker process, not counted (default 1: JIT warm-up)
   --page-size N     the sweep's list page size (default 1000; the baseline keeps the seed's 1000)
   --http-client C   unstick's Twilio HTTP layer: sdk (default, what unstick ships) or node (EXPERIMENT: node:http
