@@ -120,7 +120,7 @@ class PageState {
   capReached: boolean;
   readonly resumed: boolean;
   errorCap = MAX_ERRORS_PER_PAGE;
-  /** Multi-page Task activities: the resume cursor (see PageCheckpoint). */
+  /** Multi-page activities: the resume cursor (see PageCheckpoint). */
   cursor: { pageUrl?: string; pagesDone: number; finished: boolean; nextPageUrl?: string; flowIndex: number };
 
   constructor(
@@ -345,7 +345,6 @@ export function createSweepActivities(deps: SweepActivityDeps) {
    */
   function callCache(request: <T>(kind: 'read' | 'write', fn: () => Promise<T>) => Promise<T>) {
     const calls = new Map<string, Promise<CallFacts>>();
-    let live: Promise<unknown> | undefined;
     const snapshot = async (): Promise<Map<string, CallFacts>> => {
       const found = new Map<string, CallFacts>();
       for (const status of LIVE_SNAPSHOT_ORDER) {
@@ -362,8 +361,11 @@ export function createSweepActivities(deps: SweepActivityDeps) {
     };
     /** The snapshot once it is complete; until then (or if it failed) every call is fetched. */
     let ready: Map<string, CallFacts> | undefined;
+    let started = false;
     const start = (): void => {
-      live ??= snapshot().then(
+      if (started) return;
+      started = true;
+      void snapshot().then(
         (m) => (ready = m),
         () => (ready = new Map()),
       );
@@ -383,7 +385,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       }
       return p;
     };
-    return Object.assign(get, { prime: (): void => void start() });
+    return Object.assign(get, { prime: start });
   }
 
   return {
@@ -685,8 +687,6 @@ export function createSweepActivities(deps: SweepActivityDeps) {
         st.cursor.nextPageUrl = undefined;
         beat(true);
       }
-      const multi = input.moreFlowSids !== undefined || input.maxPages !== undefined;
-      if (!multi) return st.result(st.capReached ? undefined : st.cursor.pageUrl, notExamined);
       return st.result(st.capReached ? undefined : st.cursor.pageUrl, notExamined, st.cursor.pagesDone + (st.capReached ? 1 : 0), st.cursor.flowIndex);
 
       /** Lists one page of `flowSid`'s Executions and examines it; returns how many it left unexamined (cap). */

@@ -11,12 +11,11 @@ import type { FastifyReply } from 'fastify';
 const CHUNK = 100;
 
 /**
- * Answers `envelope` with `envelope[key]` = `records.map(toJson)`. `envelope` holds the paging fields in wire order
- * (its own `key` entry, if any, marks where the list goes; otherwise the list comes first).
+ * Answers `envelope` with `envelope[key]` = `records.map(toJson)`. `envelope` holds the paging fields in wire order;
+ * its own `key` entry (a placeholder) marks where the list goes.
  */
 export function sendList<T>(reply: FastifyReply, envelope: Record<string, unknown>, key: string, records: readonly T[], toJson: (r: T) => unknown): unknown {
   const fields = Object.entries(envelope);
-  if (!(key in envelope)) fields.unshift([key, undefined]);
   const items = records.map(toJson);
   if (items.length <= CHUNK) return Object.fromEntries(fields.map(([k, v]) => [k, k === key ? items : v]));
   async function* body(): AsyncGenerator<string> {

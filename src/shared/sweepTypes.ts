@@ -139,7 +139,7 @@ export interface PageResult {
   resumed: boolean;
   /** List pages this activity went through; absent = 1. */
   pages?: number;
-  /** Multi-Flow Execution activities: Flows finished, from the input's `flowSid` on (`nextPageUrl` is in the next one). */
+  /** Execution activities: Flows finished, from the input's `flowSid` on (`nextPageUrl` is in the next one). Absent in older histories. */
   flowsDone?: number;
 }
 

@@ -172,6 +172,7 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
     merge(r);
     pagesThisRun += r.pages ?? 1;
     s.cursor = r.nextPageUrl;
+    // Task pages (and Execution results recorded before flowsDone existed) finish their target with the cursor.
     if (r.flowsDone !== undefined) s.targetIndex += r.flowsDone;
     else if (!s.cursor) s.targetIndex++;
     details();
