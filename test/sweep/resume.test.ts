@@ -4,13 +4,31 @@
  */
 import { saveHistoryFixture } from '../helpers/histories';
 import assert from 'node:assert/strict';
-import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
+import { SWEEP_WORKFLOW_TYPE, type SweepInput, type SweepReport } from '../../src/shared/sweepTypes';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
 import { executionStatus, startRig, taskStatus, testInput, type SweepRig } from './harness';
 
 describe('sweep after a worker dies mid-page', function () {
   let t: TestTemporal;
   let rig: SweepRig | undefined;
+
+  /**
+   * Starts the sweep, stops its first worker once `minWrites` writes are made (fewer than `total`, so mid-activity),
+   * and finishes it on a second worker.
+   */
+  async function sweepWithWorkerStopped(r: SweepRig, input: SweepInput, workflowId: string, minWrites: number, total: number) {
+    const handle = await t.client.workflow.start(SWEEP_WORKFLOW_TYPE, { taskQueue: r.taskQueue, workflowId, args: [input] });
+    const first = await r.worker();
+    const firstRun = first.run();
+    await waitUntil(`${minWrites} writes by the first worker`, () => r.emu.admin.counters().writes >= minWrites, { intervalMs: 10 });
+    first.shutdown();
+    await firstRun;
+    const writesByFirst = r.emu.admin.counters().writes;
+    assert.ok(writesByFirst < total, `the activity was still running when the worker stopped (${writesByFirst} writes)`);
+    const second = await r.worker();
+    const report = (await second.runUntil(handle.result())) as SweepReport;
+    return { handle, report };
+  }
 
   before(async () => {
     t = await startTestTemporal();
@@ -26,20 +44,9 @@ describe('sweep after a worker dies mid-page', function () {
     // Slow enough that the first page is still running when the worker goes away.
     rig.emu.admin.addFault({ endpoint: '*', latencyMs: 25 });
     rig.emu.admin.resetCounters();
-    const workflowId = uniqueId('sweep-crash');
     const input = testInput(rig, { pageSize: 40, concurrency: 3, channels: ['voice'], heartbeatTimeoutMs: 5_000 });
-    const handle = await t.client.workflow.start(SWEEP_WORKFLOW_TYPE, { taskQueue: rig.taskQueue, workflowId, args: [input] });
-
-    const first = await rig.worker();
-    const firstRun = first.run();
-    await waitUntil('a few Tasks closed by the first worker', () => rig!.emu.admin.counters().writes >= 8, { intervalMs: 10 });
-    first.shutdown();
-    await firstRun;
-    const writesByFirst = rig.emu.admin.counters().writes;
-    assert.ok(writesByFirst < 40, `the first page was still running when the worker stopped (${writesByFirst} writes)`);
-
-    const second = await rig.worker();
-    const report = (await second.runUntil(handle.result())) as SweepReport;
+    // A few Tasks closed by the first worker, the first page (40) still running.
+    const { handle, report } = await sweepWithWorkerStopped(rig, input, uniqueId('sweep-crash'), 8, 40);
 
     for (const sid of seeded.taskSids) assert.ok(['canceled', 'completed'].includes(taskStatus(rig, sid)!), `${sid} closed`);
     for (const [path, n] of rig.writesByPath) assert.equal(n, 1, `${path} written ${n} times`);
@@ -63,21 +70,9 @@ describe('sweep after a worker dies mid-page', function () {
     ];
     admin.addFault({ endpoint: '*', latencyMs: 25 });
     admin.resetCounters();
-    const workflowId = uniqueId('sweep-crash-exec');
     const input = testInput(rig, { pageSize: 10, concurrency: 2, channels: ['voice', 'sms', 'webchat'], executionThresholdMs: 8_000, heartbeatTimeoutMs: 5_000 });
-    const handle = await t.client.workflow.start(SWEEP_WORKFLOW_TYPE, { taskQueue: rig.taskQueue, workflowId, args: [input] });
-
-    const first = await rig.worker();
-    const firstRun = first.run();
-    // Past the first Flow: the activity is in the second Flow's pages when the worker goes away.
-    await waitUntil('the first Flow done and the second begun', () => rig!.emu.admin.counters().writes >= 25, { intervalMs: 10 });
-    first.shutdown();
-    await firstRun;
-    const writesByFirst = rig.emu.admin.counters().writes;
-    assert.ok(writesByFirst < 60, `the activity was still running when the worker stopped (${writesByFirst} writes)`);
-
-    const second = await rig.worker();
-    const report = (await second.runUntil(handle.result())) as SweepReport;
+    // Past the first Flow (20): the activity is in the second Flow's pages when the worker goes away.
+    const { report } = await sweepWithWorkerStopped(rig, input, uniqueId('sweep-crash-exec'), 25, 60);
 
     for (const sid of seeded) assert.equal(executionStatus(rig, sid), 'ended', sid);
     for (const [path, n] of rig.writesByPath) assert.equal(n, 1, `${path} written ${n} times`);

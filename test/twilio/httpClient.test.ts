@@ -9,6 +9,14 @@ import twilio from 'twilio';
 import { TwilioHttpClient, TwilioRetryAfterException, type RawResponseInfo } from '../../src/twilio/client';
 import { isTransient } from '../../src/activities/twilioRetry';
 
+/** What a request that must fail rejects with. */
+function rejection(p: Promise<unknown>, expected: string): Promise<{ status?: unknown; code?: unknown; message: string }> {
+  return p.then(
+    () => assert.fail(`expected ${expected}`),
+    (e: unknown) => e as { status?: unknown; code?: unknown; message: string },
+  );
+}
+
 interface Seen {
   method: string;
   url: string;
@@ -123,10 +131,7 @@ describe('TwilioHttpClient (undici transport)', () => {
 
   it('rejects a request with no answer within its timeout, without status, as a transient error', async () => {
     const t = Date.now();
-    const err = await client.request({ method: 'get', uri: 'https://api.twilio.com/hang', headers: {}, timeout: 150 }).then(
-      () => assert.fail('expected a timeout'),
-      (e: unknown) => e as { status?: unknown; code?: unknown; message: string },
-    );
+    const err = await rejection(client.request({ method: 'get', uri: 'https://api.twilio.com/hang', headers: {}, timeout: 150 }), 'a timeout');
     assert.ok(Date.now() - t >= 140);
     // undici checks its timeouts on a coarse clock (under a second late), fine for Twilio's 15 s default.
     assert.ok(Date.now() - t < 3_000);
@@ -138,10 +143,7 @@ describe('TwilioHttpClient (undici transport)', () => {
 
   it('rejects a refused connection with its socket error code (transient)', async () => {
     const dead = new TwilioHttpClient({ baseUrl: 'http://127.0.0.1:1' });
-    const err = await dead.request({ method: 'get', uri: 'https://api.twilio.com/x', headers: {} }).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => e as { status?: unknown; code?: unknown },
-    );
+    const err = await rejection(dead.request({ method: 'get', uri: 'https://api.twilio.com/x', headers: {} }), 'a refusal');
     assert.equal(err.status, undefined);
     assert.equal(err.code, 'ECONNREFUSED');
     assert.ok(isTransient(err));
@@ -149,10 +151,7 @@ describe('TwilioHttpClient (undici transport)', () => {
   });
 
   it('rejects a connection the server drops with ECONNRESET (transient), and the next request still goes through', async () => {
-    const err = await client.request({ method: 'get', uri: 'https://api.twilio.com/drop', headers: {} }).then(
-      () => assert.fail('expected a reset'),
-      (e: unknown) => e as { status?: unknown; code?: unknown },
-    );
+    const err = await rejection(client.request({ method: 'get', uri: 'https://api.twilio.com/drop', headers: {} }), 'a reset');
     assert.equal(err.status, undefined);
     assert.equal(err.code, 'ECONNRESET');
     assert.ok(isTransient(err));
@@ -161,10 +160,7 @@ describe('TwilioHttpClient (undici transport)', () => {
   });
 
   it('turns a 429 with Retry-After into TwilioRetryAfterException', async () => {
-    const err = await client.request({ method: 'get', uri: 'https://api.twilio.com/throttled', headers: {} }).then(
-      () => assert.fail('expected a 429'),
-      (e: unknown) => e,
-    );
+    const err: unknown = await rejection(client.request({ method: 'get', uri: 'https://api.twilio.com/throttled', headers: {} }), 'a 429');
     assert.ok(err instanceof TwilioRetryAfterException);
     assert.equal(err.retryAfterMs, 3000);
     assert.equal(err.status, 429);
