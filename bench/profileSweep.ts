@@ -55,7 +55,8 @@ async function main() {
     t = performance.now();
     const r = await acts.sweepTaskPage({
       workspaceSid: seeded.workspaceSid, pageSize: 1000, concurrency: cap, dryRun: false, budget: null, channels: ['voice'],
-      graceMs: 120000, maxAgeMs: 4 * 3600000, messagingIdleMs: 4 * 3600000, taskReason: 'x', maxReportedActions: 10,
+      graceMs: 120000, maxAgeMs: 4 * 3600000, messagingIdleMs: 4 * 3600000, postCallTaskAfterMs: 120_000,
+    taskReason: 'x', maxReportedActions: 10,
     });
     ms = performance.now() - t;
     const cpu = process.cpuUsage(cpu0);

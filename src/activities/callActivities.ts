@@ -1,18 +1,20 @@
 /**
- * Twilio reads and writes for callWatch. Every write is read-verify-write and idempotent:
- * running one twice (a retry after a crash) finds the resource already closed and reports that.
+ * Twilio reads and writes for callWatch. Discovery only finds SIDs; every write goes through the guarded writer
+ * (fresh read, the policy's decision bound to this call, If-Match), so running one twice (a retry after a crash)
+ * finds the resource already closed and reports that.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Twilio } from 'twilio';
-import { isTerminalCallStatus, type TaskAssignmentStatus } from '../shared/constants';
-import { parseTaskAttributes } from '../policy/attributes';
-import type { CallFacts, ExecutionFacts, TaskFacts } from '../policy/types';
-import type { ActionRecord } from '../shared/messages';
-import { etagOf } from '../twilio/client';
-import { callFacts, executionFacts, taskFacts, triggerOf } from './twilioFacts';
-import { isInvalidTransition, isNotFound, isPreconditionFailed, toActivityFailure } from './twilioErrors';
-
-export { triggerOf };
+import { isTerminalCallStatus } from '../shared/constants';
+import { CALL_STILL_LIVE } from '../shared/errorTypes';
+import { decideExecution } from '../policy/execution';
+import { decideTask } from '../policy/task';
+import type { CallFacts, PolicySettings } from '../policy/types';
+import type { ReconcileResult } from '../shared/messages';
+import { guardedExecutionWrite, guardedTaskWrite, type Guarded } from './guardedWrite';
+import { executionPort, fetchCallFacts, taskPort, type PortDeps } from './twilioPorts';
+import { callFacts } from './twilioFacts';
+import { isNotFound, toActivityFailure } from './twilioErrors';
 
 export type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
 
@@ -28,59 +30,49 @@ export interface CallInfo extends CallFacts {
   to?: string;
 }
 
-export interface LinkedExecution {
+export interface ExecutionLink {
   flowSid: string;
   executionSid: string;
-  facts: ExecutionFacts;
 }
 
-export interface LinkedTask {
+export interface TaskLink {
   workspaceSid: string;
   taskSid: string;
-  facts: TaskFacts;
+  assignmentStatus: string;
 }
 
-export interface WriteOutcome {
-  result: ActionRecord['result'];
-  /** When the resource was not in the expected state: what it was instead (the caller decides again). */
-  observedStatus?: string;
-  detail?: string;
+export interface ReconcileInput {
+  /** The watched call, as the workflow knows it (its SID always set). */
+  call: CallFacts & { sid: string };
+  settings: PolicySettings;
+  dryRun: boolean;
 }
 
-export const CALL_STILL_LIVE = 'CallStillLive';
 
+const OPEN_FIRST = ['pending', 'reserved', 'assigned', 'wrapping'];
 
+function resultOf(g: Guarded<{ state: string }, { kind: string; reason: string; detail?: string; recheckAtMs?: number }>): ReconcileResult {
+  const a = g.action;
+  return {
+    result: g.result,
+    action: { kind: a.kind, reason: a.reason, ...(a.detail ? { detail: a.detail } : {}) },
+    observedStatus: g.facts.state,
+    ...(a.recheckAtMs !== undefined ? { recheckAtMs: a.recheckAtMs } : {}),
+  };
+}
 
 export function createCallActivities(deps: CallActivityDeps) {
   const { twilio, limit } = deps;
+  const now = deps.now ?? Date.now;
+  const ports: PortDeps = { twilio, now, request: (_kind, fn) => limit(fn) };
 
   async function readCall(callSid: string): Promise<CallInfo> {
     try {
       const call = await limit(() => twilio.calls(callSid).fetch());
       return { ...callFacts(call), from: call.from, to: call.to };
     } catch (err) {
-      if (isNotFound(err)) return { status: 'gone' };
+      if (isNotFound(err)) return { sid: callSid, status: 'gone' };
       throw toActivityFailure(err, `fetch Call ${callSid}`);
-    }
-  }
-
-  async function readExecution(flowSid: string, executionSid: string): Promise<ExecutionFacts> {
-    try {
-      const ex = await limit(() => twilio.studio.v2.flows(flowSid).executions(executionSid).fetch());
-      return executionFacts(ex);
-    } catch (err) {
-      if (isNotFound(err)) return { sid: executionSid, state: 'gone', trigger: 'unknown' };
-      throw toActivityFailure(err, `fetch Execution ${executionSid}`);
-    }
-  }
-
-  async function readTaskWithEtag(workspaceSid: string, taskSid: string): Promise<{ facts: TaskFacts; etag?: string }> {
-    try {
-      const res = await limit(() => twilio.taskrouter.v1.workspaces(workspaceSid).tasks(taskSid).fetchWithHttpInfo());
-      return { facts: taskFacts(res.body), etag: etagOf(res.headers) };
-    } catch (err) {
-      if (isNotFound(err)) return { facts: { sid: taskSid, state: 'gone' } };
-      throw toActivityFailure(err, `fetch Task ${taskSid}`);
     }
   }
 
@@ -104,20 +96,12 @@ export function createCallActivities(deps: CallActivityDeps) {
       });
     },
 
-    async fetchExecution(flowSid: string, executionSid: string): Promise<ExecutionFacts> {
-      return readExecution(flowSid, executionSid);
-    },
-
-    async fetchTask(workspaceSid: string, taskSid: string): Promise<TaskFacts> {
-      return (await readTaskWithEtag(workspaceSid, taskSid)).facts;
-    },
-
     /**
      * Finds the Execution this call started: Executions of the given flows (all flows when none are
      * configured) created around the call's start whose initiated_by — or, for older records, whose
-     * context trigger.call.CallSid — is the call.
+     * context trigger.call.CallSid — is the call. Only the link: the reconcile reads it fresh.
      */
-    async discoverExecution(input: { callSid: string; flowSids: string[]; aroundMs: number }): Promise<LinkedExecution | null> {
+    async discoverExecution(input: { callSid: string; flowSids: string[]; aroundMs: number }): Promise<ExecutionLink | null> {
       const { callSid, aroundMs } = input;
       let flowSids = input.flowSids;
       try {
@@ -141,14 +125,7 @@ export function createCallActivities(deps: CallActivityDeps) {
               const trigger = (ctx.context as { trigger?: { call?: { CallSid?: string } } } | undefined)?.trigger;
               match = trigger?.call?.CallSid === callSid;
             }
-            if (match) {
-              return {
-                flowSid,
-                executionSid: ex.sid,
-                // Matched by the call's own SID: a call-triggered Execution even when initiated_by is missing.
-                facts: { ...executionFacts(ex), trigger: triggerOf(ex.initiatedBy) === 'unknown' ? 'call' : triggerOf(ex.initiatedBy) },
-              };
-            }
+            if (match) return { flowSid, executionSid: ex.sid };
           }
         }
         return null;
@@ -160,9 +137,10 @@ export function createCallActivities(deps: CallActivityDeps) {
     /**
      * Finds the call's Task with EvaluateTaskAttributes (Twilio allows 3 such requests per second per
      * account, so this activity runs on the rate-limited discovery task queue). No status filter, so a
-     * Task created after the call ended, or already closed, is found too.
+     * Task created after the call ended, or already closed, is found too. Only the link: list items may
+     * carry no attributes, so the reconcile reads the Task fresh before deciding.
      */
-    async discoverTask(input: { callSid: string; workspaceSids: string[] }): Promise<LinkedTask | null> {
+    async discoverTask(input: { callSid: string; workspaceSids: string[] }): Promise<TaskLink | null> {
       const { callSid } = input;
       try {
         let workspaceSids = input.workspaceSids;
@@ -175,14 +153,8 @@ export function createCallActivities(deps: CallActivityDeps) {
             twilio.taskrouter.v1.workspaces(workspaceSid).tasks.list({ evaluateTaskAttributes: `call_sid == "${callSid}"`, pageSize: 20, limit: 20 }),
           );
           // Prefer an open Task; several can exist after a transfer.
-          const open = tasks.find((t) => ['pending', 'reserved', 'assigned', 'wrapping'].includes(t.assignmentStatus)) ?? tasks[0];
-          if (open) {
-            return {
-              workspaceSid,
-              taskSid: open.sid,
-              facts: taskFacts(open),
-            };
-          }
+          const open = tasks.find((t) => OPEN_FIRST.includes(t.assignmentStatus)) ?? tasks[0];
+          if (open) return { workspaceSid, taskSid: open.sid, assignmentStatus: open.assignmentStatus };
         }
         return null;
       } catch (err) {
@@ -190,58 +162,36 @@ export function createCallActivities(deps: CallActivityDeps) {
       }
     },
 
-    /** Ends an active Execution. Read first: an ended or deleted one is reported, not written. */
-    async endExecution(input: { flowSid: string; executionSid: string; dryRun: boolean }): Promise<WriteOutcome> {
-      const facts = await readExecution(input.flowSid, input.executionSid);
-      if (facts.state !== 'active') return { result: 'already-closed', observedStatus: facts.state };
-      if (input.dryRun) return { result: 'dry-run', observedStatus: 'active' };
+    /** Cancels or completes the call's Task if the policy approves it on a fresh read (If-Match on the write). */
+    async reconcileTask(input: ReconcileInput & { workspaceSid: string; taskSid: string }): Promise<ReconcileResult> {
+      const port = taskPort(ports, input.workspaceSid, (sid) => fetchCallFacts(ports, sid));
       try {
-        const ex = await limit(() => twilio.studio.v2.flows(input.flowSid).executions(input.executionSid).update({ status: 'ended' }));
-        return { result: 'done', observedStatus: ex.status };
+        const g = await guardedTaskWrite(port, {
+          task: { sid: input.taskSid, state: 'unknown', attributes: { kind: 'unknown' }, source: 'list' },
+          call: input.call,
+          dryRun: input.dryRun,
+          decide: (task, call) => decideTask({ nowMs: now(), task, call, watchedCallSid: input.call.sid, settings: input.settings }),
+        });
+        return resultOf(g);
       } catch (err) {
-        if (isNotFound(err)) return { result: 'already-closed', observedStatus: 'gone' };
-        throw toActivityFailure(err, `end Execution ${input.executionSid}`);
+        throw toActivityFailure(err, `reconcile Task ${input.taskSid}`);
       }
     },
 
-    /**
-     * Cancels or completes a Task, only if it is still in the status the decision was made on and
-     * still belongs to this call; the write carries If-Match so a concurrent change wins over us.
-     */
-    async closeTask(input: {
-      workspaceSid: string;
-      taskSid: string;
-      callSid: string;
-      target: 'canceled' | 'completed';
-      expectStatus: TaskAssignmentStatus;
-      reason: string;
-      dryRun: boolean;
-    }): Promise<WriteOutcome> {
-      const { facts, etag } = await readTaskWithEtag(input.workspaceSid, input.taskSid);
-      if (facts.state === 'gone' || facts.state === 'canceled' || facts.state === 'completed') {
-        return { result: 'already-closed', observedStatus: facts.state };
-      }
-      if (facts.state !== input.expectStatus) return { result: 'skipped', observedStatus: facts.state, detail: 'status changed since the decision' };
-      const attrs = parseTaskAttributes(facts.attributes);
-      if (!attrs.ok || attrs.callSid !== input.callSid) {
-        return { result: 'skipped', observedStatus: facts.state, detail: `Task attributes do not carry call_sid ${input.callSid}` };
-      }
-      if (input.dryRun) return { result: 'dry-run', observedStatus: facts.state };
+    /** Ends the call's Execution if the policy approves it on a fresh read. */
+    async reconcileExecution(input: ReconcileInput & { flowSid: string; executionSid: string }): Promise<ReconcileResult> {
+      const port = executionPort(ports, input.flowSid, (sid) => fetchCallFacts(ports, sid));
       try {
-        const t = await limit(() =>
-          twilio.taskrouter.v1
-            .workspaces(input.workspaceSid)
-            .tasks(input.taskSid)
-            .update({ assignmentStatus: input.target, reason: input.reason, ...(etag ? { ifMatch: etag } : {}) }),
-        );
-        return { result: 'done', observedStatus: t.assignmentStatus };
+        const g = await guardedExecutionWrite(port, {
+          execution: { sid: input.executionSid, state: 'unknown', trigger: 'unknown', flowSid: input.flowSid, source: 'list' },
+          call: input.call,
+          dryRun: input.dryRun,
+          decide: (execution, call, flow) =>
+            decideExecution({ nowMs: now(), execution, call, flow, watchedCallSid: input.call.sid, settings: input.settings }),
+        });
+        return resultOf(g);
       } catch (err) {
-        if (isNotFound(err)) return { result: 'already-closed', observedStatus: 'gone' };
-        if (isPreconditionFailed(err) || isInvalidTransition(err)) {
-          const again = await readTaskWithEtag(input.workspaceSid, input.taskSid);
-          return { result: 'skipped', observedStatus: again.facts.state, detail: 'Task changed under us (If-Match or transition refused)' };
-        }
-        throw toActivityFailure(err, `update Task ${input.taskSid} to ${input.target}`);
+        throw toActivityFailure(err, `reconcile Execution ${input.executionSid}`);
       }
     },
   };

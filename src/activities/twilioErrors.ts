@@ -5,9 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 
-export const TWILIO_AUTH_ERROR = 'TwilioAuthError';
-export const TWILIO_BAD_REQUEST = 'TwilioBadRequest';
-export const TWILIO_RETRYABLE = 'TwilioRetryable';
+import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST, TWILIO_RETRYABLE } from '../shared/errorTypes';
 
 interface MaybeTwilioError {
   status?: number;

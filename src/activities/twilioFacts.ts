@@ -1,7 +1,7 @@
 /** Turning twilio SDK instances into the policy's facts. Shared by callWatch and sweep activities. */
 import { isCallStatus, isTerminalCallStatus, type TaskAssignmentStatus } from '../shared/constants';
-import type { CallFacts, ExecutionFacts, TaskFacts } from '../policy/types';
-import type { ExecutionTrigger } from '../policy/types';
+import { readTaskAttributes } from '../policy/attributes';
+import type { CallFacts, ExecutionFacts, ExecutionTrigger, TaskFacts } from '../policy/types';
 
 export function triggerOf(initiatedBy: string | null | undefined): ExecutionTrigger {
   if (!initiatedBy) return 'unknown';
@@ -41,33 +41,64 @@ export interface TaskLike {
   assignmentStatus: string;
   taskChannelUniqueName?: string | null;
   attributes?: string | null;
+  dateCreated?: Date | null;
   dateUpdated?: Date | null;
 }
 
-export function taskFacts(t: TaskLike): TaskFacts {
-  return {
+const TASK_STATES: readonly string[] = ['pending', 'reserved', 'assigned', 'wrapping', 'completed', 'canceled'];
+
+/** Task facts from a list item (`list`) or from a fetch (`fetch`, with its ETag and when it was read). */
+export function taskFacts(t: TaskLike, from: { source: 'list' } | { source: 'fetch'; version: string | undefined; readAtMs: number }): TaskFacts {
+  const facts: TaskFacts = {
     sid: t.sid,
-    state: t.assignmentStatus as TaskAssignmentStatus,
+    state: TASK_STATES.includes(t.assignmentStatus) ? (t.assignmentStatus as TaskAssignmentStatus) : 'unknown',
     channel: t.taskChannelUniqueName ?? undefined,
-    attributes: t.attributes ?? undefined,
+    attributes: readTaskAttributes(t.attributes, from.source),
+    createdAtMs: msOf(t.dateCreated),
     statusSinceMs: msOf(t.dateUpdated),
+    source: from.source,
   };
+  if (from.source === 'fetch') {
+    facts.readAtMs = from.readAtMs;
+    if (from.version !== undefined) facts.version = from.version;
+  }
+  return facts;
 }
 
 export interface ExecutionLike {
   sid: string;
   status: string;
+  flowSid?: string | null;
+  flowVersion?: number | null;
   initiatedBy?: string | null;
   dateCreated?: Date | null;
   dateUpdated?: Date | null;
 }
 
-export function executionFacts(ex: ExecutionLike): ExecutionFacts {
-  return {
+/** Execution facts from a list item or a fetch. The trigger comes from initiated_by (older records: see the context). */
+export function executionFacts(ex: ExecutionLike, from: { source: 'list' } | { source: 'fetch'; readAtMs: number }): ExecutionFacts {
+  const trigger = triggerOf(ex.initiatedBy);
+  const facts: ExecutionFacts = {
     sid: ex.sid,
-    state: ex.status === 'active' ? 'active' : 'ended',
-    trigger: triggerOf(ex.initiatedBy),
+    state: ex.status === 'active' ? 'active' : ex.status === 'ended' ? 'ended' : 'unknown',
+    trigger,
     createdAtMs: msOf(ex.dateCreated),
-    lastStepAtMs: msOf(ex.dateUpdated),
+    updatedAtMs: msOf(ex.dateUpdated),
+    source: from.source,
   };
+  if (trigger === 'call' && ex.initiatedBy) facts.callSid = ex.initiatedBy;
+  if (ex.flowSid) facts.flowSid = ex.flowSid;
+  if (typeof ex.flowVersion === 'number') facts.flowRevision = ex.flowVersion;
+  if (from.source === 'fetch') facts.readAtMs = from.readAtMs;
+  return facts;
+}
+
+/** The trigger (and, for a call, its SID) from an Execution's context, for records without initiated_by. */
+export function triggerFromContext(context: unknown): { trigger: ExecutionTrigger; callSid?: string } {
+  const trig = (context as { trigger?: Record<string, { CallSid?: unknown } | undefined> } | undefined)?.trigger ?? {};
+  if (trig['call']) return { trigger: 'call', ...(typeof trig['call'].CallSid === 'string' ? { callSid: trig['call'].CallSid } : {}) };
+  if (trig['message']) return { trigger: 'message' };
+  if (trig['conversation']) return { trigger: 'conversation' };
+  if (trig['request']) return { trigger: 'request' };
+  return { trigger: 'unknown' };
 }

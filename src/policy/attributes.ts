@@ -1,5 +1,5 @@
 /** Reading the policy-relevant part of a TaskRouter Task's attributes (a JSON string, possibly malformed). */
-import type { ParsedTaskAttributes } from './types';
+import type { FactSource, TaskAttributes } from './types';
 
 /** A Twilio Call SID: `CA` followed by 32 hex digits. */
 export const CALL_SID_PATTERN = /^CA[0-9a-fA-F]{32}$/;
@@ -19,7 +19,7 @@ export const CHANNEL_HINT_KEYS = ['channelType', 'channel_type'] as const;
 const FALSY_MARKER_STRINGS = ['', 'false', '0', 'no', 'off'];
 
 /** JSON truthiness, except that the strings "false", "0", "no", "off" (any case) also count as false. */
-export function isTruthyMarker(value: unknown): boolean {
+function isTruthyMarker(value: unknown): boolean {
   if (typeof value === 'string') return !FALSY_MARKER_STRINGS.includes(value.trim().toLowerCase());
   return Boolean(value);
 }
@@ -45,14 +45,25 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-const unparsable = (detail: string): ParsedTaskAttributes => ({ ok: false, reason: 'attributes-unparsable', detail });
+const unparsable = (detail: string): TaskAttributes => ({ kind: 'unparsable', detail });
+const UNKNOWN: TaskAttributes = Object.freeze({ kind: 'unknown' });
+
+/**
+ * A Task's attributes as Twilio returned them, read for the policy. A list item without attributes (Twilio's spec
+ * says list `attributes` are null outside a fetch) is `unknown`: read the Task first. A fetch without them is
+ * `unparsable`.
+ */
+export function readTaskAttributes(raw: string | undefined | null, source: FactSource): TaskAttributes {
+  if ((raw === undefined || raw === null) && source === 'list') return UNKNOWN;
+  return parseTaskAttributes(raw);
+}
 
 /**
  * Parses a Task's attributes. Not a JSON object (missing, malformed, an array, a string, a number, null)
  * → `attributes-unparsable`: without the attributes we cannot rule out custom orchestration.
  * A `call_sid` that is not a Call SID is treated as absent and described in `callSidProblem`.
  */
-export function parseTaskAttributes(raw: string | undefined | null): ParsedTaskAttributes {
+export function parseTaskAttributes(raw: string | undefined | null): TaskAttributes {
   if (raw === undefined || raw === null) return unparsable('attributes missing');
   if (typeof raw !== 'string') return unparsable(`attributes are ${describe(raw)}, not a JSON string`);
   // A sweep reads each listed Task's attributes twice (to find its call, then to decide): parse them once.
@@ -65,10 +76,10 @@ export function parseTaskAttributes(raw: string | undefined | null): ParsedTaskA
 }
 
 /** Recent parses by raw attributes string (results are shared: callers only read them). A pure cache. */
-const recent = new Map<string, ParsedTaskAttributes>();
+const recent = new Map<string, TaskAttributes>();
 const RECENT_MAX = 4096;
 
-function parseUncached(raw: string): ParsedTaskAttributes {
+function parseUncached(raw: string): TaskAttributes {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -81,8 +92,9 @@ function parseUncached(raw: string): ParsedTaskAttributes {
   }
   const attrs = value as Record<string, unknown>;
 
-  const parsed: Extract<ParsedTaskAttributes, { ok: true }> = {
-    ok: true,
+  const parsed: Extract<TaskAttributes, { kind: 'parsed' }> = {
+    kind: 'parsed',
+    value: attrs,
     customOrchestration: isTruthyMarker(attrs['custom_orchestration']) || isCustomOrchestrationMode(attrs['orchestration']),
   };
   const callSid = attrs['call_sid'];

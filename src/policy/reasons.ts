@@ -16,5 +16,11 @@ const SKIP_REASON_SET: Record<SkipReason, true> = {
   'owned-by-callwatch': true,
   'grace-period': true,
   'call-sid-mismatch': true,
+  protected: true,
+  'post-call-task': true,
+  'channel-not-swept': true,
+  'flow-unreadable': true,
+  'task-version-unknown': true,
+  'changed-under-us': true,
 };
 export const SKIP_REASONS = Object.keys(SKIP_REASON_SET) as readonly SkipReason[];

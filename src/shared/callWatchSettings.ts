@@ -11,6 +11,8 @@ export function callWatchSettingsFromConfig(config: Config): CallWatchSettings {
     wrapLimitMs: config.callWatch.wrapLimitMs,
     messagingIdleMs: config.sweep.executionThresholdMs,
     taskReason: config.callWatch.taskReason,
+    postCallTaskAfterMs: config.policy.postCallTaskAfterMs,
+    ...(config.policy.protectTasks !== undefined ? { protectTasks: config.policy.protectTasks } : {}),
     flowSids: config.twilio.flowSids,
     workspaceSids: config.twilio.workspaceSids,
   };

@@ -45,10 +45,21 @@ export const executionLinkSignal = defineSignal<[ExecutionLinkEvent]>('execution
 export interface ActionRecord {
   kind: 'end-execution' | 'cancel-task' | 'complete-task';
   sid: string;
-  /** `done` = written; `already-closed` = found closed/gone on read; `dry-run` = decided, not written; `conflict`/`failed` = not done. */
-  result: 'done' | 'already-closed' | 'dry-run' | 'skipped' | 'failed';
+  /** `done` = written; `already-closed` = found closed/gone when written; `dry-run` = decided, not written. */
+  result: 'done' | 'already-closed' | 'dry-run' | 'changed' | 'capped';
   reason: string;
   atMs: number;
+}
+
+/** What a reconcile activity did with one resource: the policy's final answer on a fresh read, and the write's result. */
+export interface ReconcileResult {
+  /** `none`: nothing to do; `skipped`: the policy declined; `changed`: declined after the resource changed under us. */
+  result: 'done' | 'dry-run' | 'already-closed' | 'skipped' | 'changed' | 'capped' | 'failed' | 'none';
+  action: { kind: string; reason: string; detail?: string };
+  /** The resource's status at the last read (Task assignment status, Execution status), or `gone`. */
+  observedStatus?: string;
+  /** When the answer could change by itself (the wrap limit), if ever. */
+  recheckAtMs?: number;
 }
 
 export interface CallWatchState {
@@ -64,7 +75,8 @@ export interface CallWatchState {
   workspaceSid?: string;
   taskStatus?: string;
   actions: ActionRecord[];
-  skipped: { sid?: string; reason: string }[];
+  skipped: { sid?: string; reason: string; detail?: string }[];
+  /** When the watch looks again (the max age while live, the end of the grace, the wrap limit), if it waits. */
   nextCheckAtMs?: number;
   outcome?: string;
   dryRun: boolean;
@@ -84,6 +96,10 @@ export interface CallWatchSettings {
   wrapLimitMs?: number;
   messagingIdleMs: number;
   taskReason: string;
+  /** A Task created this long after its call ended is not the call's live Task. */
+  postCallTaskAfterMs: number;
+  /** UNSTICK_PROTECT_TASKS: Tasks whose attributes match are never written. */
+  protectTasks?: string;
   /** Studio Flows to search for this call's Execution when no link arrives. */
   flowSids: string[];
   /** TaskRouter Workspaces to search for this call's Task when no link arrives. */

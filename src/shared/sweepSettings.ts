@@ -17,6 +17,8 @@ export function sweepInputFromConfig(config: Config, trigger: string): SweepInpu
     maxActions: config.sweep.maxActions,
     concurrency: config.sweep.concurrency,
     taskReason: config.callWatch.taskReason,
+    postCallTaskAfterMs: config.policy.postCallTaskAfterMs,
+    protectTasks: config.policy.protectTasks,
     watchLiveCalls: config.sweep.watchLiveCalls
       ? { taskQueue: config.temporal.taskQueue, settings: callWatchSettingsFromConfig(config) }
       : undefined,

@@ -26,6 +26,7 @@ export const SWEEP_DEFAULTS = {
   maxReportedErrors: 50,
   heartbeatTimeoutMs: 30_000,
   taskReason: 'unstick: closed stuck voice Task after the call ended',
+  postCallTaskAfterMs: 2 * 60_000,
 } as const;
 
 export interface SweepInput {
@@ -56,6 +57,10 @@ export interface SweepInput {
   pagesPerRun?: number;
   /** Reason written on canceled/completed Tasks. */
   taskReason?: string;
+  /** A Task created this long after its call ended is not the call's live Task (callbacks, voicemail): never written. */
+  postCallTaskAfterMs?: number;
+  /** UNSTICK_PROTECT_TASKS: Tasks whose attributes match this expression are never written. */
+  protectTasks?: string;
   maxReportedActions?: number;
   heartbeatTimeoutMs?: number;
   /** Task queue of the page activities; default: the workflow's own. */
@@ -72,8 +77,8 @@ export interface SweepInput {
 }
 
 /** Every field of the input, defaults applied. */
-export type ResolvedSweepInput = Required<Omit<SweepInput, 'carried' | 'wrapLimitMs' | 'activityTaskQueue' | 'watchLiveCalls'>> &
-  Pick<SweepInput, 'wrapLimitMs' | 'activityTaskQueue' | 'watchLiveCalls'>;
+export type ResolvedSweepInput = Required<Omit<SweepInput, 'carried' | 'wrapLimitMs' | 'activityTaskQueue' | 'watchLiveCalls' | 'protectTasks'>> &
+  Pick<SweepInput, 'wrapLimitMs' | 'activityTaskQueue' | 'watchLiveCalls' | 'protectTasks'>;
 
 export type SweepActionKind = 'cancel-task' | 'complete-task' | 'end-execution';
 /** `capped` = the policy would act, but maxActions was reached; `failed` = Twilio kept refusing. */
@@ -90,6 +95,8 @@ export interface SweepActionRecord {
   fromStatus: string;
   result: SweepActionResult;
   reason: string;
+  /** Messaging Executions: the widget it was stuck in. */
+  widget?: string;
   detail?: string;
   atMs: number;
 }
@@ -163,6 +170,8 @@ interface PageInputBase {
   wrapLimitMs?: number;
   messagingIdleMs: number;
   taskReason: string;
+  postCallTaskAfterMs: number;
+  protectTasks?: string;
   maxReportedActions: number;
 }
 
@@ -320,6 +329,8 @@ export function resolveSweepInput(input: SweepInput): ResolvedSweepInput {
     pageSize: Math.min(1000, Math.max(1, input.pageSize ?? d.pageSize)),
     pagesPerRun: Math.max(1, input.pagesPerRun ?? d.pagesPerRun),
     taskReason: input.taskReason ?? d.taskReason,
+    postCallTaskAfterMs: Math.max(0, input.postCallTaskAfterMs ?? d.postCallTaskAfterMs),
+    protectTasks: input.protectTasks,
     maxReportedActions: Math.max(0, input.maxReportedActions ?? d.maxReportedActions),
     heartbeatTimeoutMs: Math.max(1000, input.heartbeatTimeoutMs ?? d.heartbeatTimeoutMs),
     activityTaskQueue: input.activityTaskQueue,

@@ -1,14 +1,15 @@
 /**
  * callWatch: one workflow per inbound call (id `call:<CallSid>`). Waits for the call to end — by status
- * signal, or by its own polling when webhooks are lost — then, after a grace period, closes the call's
- * Studio Execution and TaskRouter Task only if they are still open. A live call is never touched.
+ * signal, or by its own polling when webhooks are lost — then, after a grace period, has the call's Studio
+ * Execution and TaskRouter Task reconciled: each by an activity that reads it fresh, lets the policy decide
+ * and writes only what the policy approves. A live call is never touched.
  */
 import * as wf from '@temporalio/workflow';
 import type { CallActivities, CallInfo } from '../activities/callActivities';
-import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../activities/twilioErrors';
-import { decideCall, OUTCOME } from '../policy';
-import type { CallFacts, ExecutionFacts, PolicySettings, TaskAction, TaskFacts } from '../policy/types';
-import { DISCOVERY_TASK_QUEUE, isTerminalCallStatus, type TaskAssignmentStatus } from '../shared/constants';
+import { decideCall, isWriteAction, summarizeOutcome, OUTCOME } from '../policy';
+import type { CallFacts, ExecutionFacts, PolicySettings, TaskFacts } from '../policy/types';
+import { DISCOVERY_TASK_QUEUE, isTerminalCallStatus, type TaskAssignmentStatus, TASK_STATUSES } from '../shared/constants';
+import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../shared/errorTypes';
 import {
   callStatusSignal,
   executionLinkSignal,
@@ -19,6 +20,7 @@ import {
   type CallStatusEvent,
   type CallWatchInput,
   type CallWatchState,
+  type ReconcileResult,
 } from '../shared/messages';
 import { CallSidKey, ExecutionSidKey, TaskSidKey, UnstickOutcomeKey } from '../shared/searchAttributes';
 
@@ -33,30 +35,21 @@ export interface CallWatchResult {
   taskSid?: string;
   taskStatus?: string;
   actions: ActionRecord[];
-  skipped: { sid?: string; reason: string }[];
+  skipped: { sid?: string; reason: string; detail?: string }[];
   dryRun: boolean;
   summary: string;
 }
 
 const nonRetryableErrorTypes = [TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST];
+const retry: wf.RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes };
 
-const twilio = wf.proxyActivities<CallActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
-});
-
+const twilio = wf.proxyActivities<CallActivities>({ startToCloseTimeout: '30s', retry });
 // EvaluateTaskAttributes is limited to 3 req/s per account: discovery runs on a task queue whose
 // workers share a server-side activity rate limit.
-const discovery = wf.proxyActivities<CallActivities>({
-  taskQueue: DISCOVERY_TASK_QUEUE,
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
-});
+const discovery = wf.proxyActivities<CallActivities>({ taskQueue: DISCOVERY_TASK_QUEUE, startToCloseTimeout: '30s', retry });
 
 /** Reconcile passes per run before continueAsNew (each pass is a handful of events). */
 const MAX_PASSES_PER_RUN = 20;
-/** Task closes retried after a concurrent change, per pass. */
-const MAX_TASK_REDECIDES = 3;
 
 export async function callWatch(input: CallWatchInput): Promise<CallWatchResult> {
   const s = input.settings;
@@ -69,17 +62,36 @@ export async function callWatch(input: CallWatchInput): Promise<CallWatchResult>
     dryRun: s.dryRun,
   };
   const startedAtMs = input.startedAtMs ?? wf.workflowInfo().startTime.getTime();
+  const settings: PolicySettings = {
+    graceMs: s.graceMs,
+    maxAgeMs: s.maxAgeMs,
+    wrapLimitMs: s.wrapLimitMs,
+    messagingIdleMs: s.messagingIdleMs,
+    taskReason: s.taskReason,
+    postCallTaskAfterMs: s.postCallTaskAfterMs,
+    ...(s.protectTasks !== undefined ? { protectTasks: s.protectTasks } : {}),
+  };
   let wakeups = 0;
   let checks = 0;
-  let taskFacts: TaskFacts | undefined;
-  let executionFacts: ExecutionFacts | undefined;
 
   const isEnded = () => isTerminalCallStatus(state.callStatus);
-
+  const callFacts = (): CallFacts & { sid: string } => ({
+    sid: state.callSid,
+    status: state.callStatus as CallFacts['status'],
+    endedAtMs: state.callEndedAtMs,
+    startedAtMs,
+  });
   const applyCallStatus = (status: string, atMs: number | undefined) => {
     if (isEnded()) return; // a call that ended cannot come back
     state.callStatus = status;
     if (isTerminalCallStatus(status)) state.callEndedAtMs = atMs ?? Date.now();
+  };
+  const applyCallInfo = (info: CallInfo) => {
+    if (info.status === 'gone' || info.status === 'unknown') {
+      if (!isEnded()) state.callStatus = info.status;
+      return;
+    }
+    applyCallStatus(info.status, info.endedAtMs);
   };
 
   wf.setHandler(callStatusSignal, (ev: CallStatusEvent) => {
@@ -94,7 +106,6 @@ export async function callWatch(input: CallWatchInput): Promise<CallWatchResult>
   wf.setHandler(taskLinkSignal, (ev) => {
     if (ev.callSid !== state.callSid) return;
     if (state.taskSid && state.taskSid !== ev.taskSid && ['canceled', 'completed'].includes(ev.assignmentStatus ?? '')) return;
-    if (state.taskSid !== ev.taskSid) taskFacts = undefined;
     state.taskSid = ev.taskSid;
     state.workspaceSid = ev.workspaceSid;
     if (ev.assignmentStatus) state.taskStatus = ev.assignmentStatus;
@@ -120,32 +131,67 @@ export async function callWatch(input: CallWatchInput): Promise<CallWatchResult>
     { key: CallSidKey, value: state.callSid },
     { key: UnstickOutcomeKey, value: state.outcome ?? OUTCOME.watching },
   ]);
-
   const indexed = new Set<string>();
   const indexSid = (key: typeof ExecutionSidKey, sid: string) => {
     if (indexed.has(sid)) return;
     indexed.add(sid);
     wf.upsertSearchAttributes([{ key, value: sid }]);
   };
-
-  const applyCallInfo = (info: CallInfo) => {
-    if (info.status === 'gone' || info.status === 'unknown') {
-      if (!isEnded()) state.callStatus = info.status;
-      return;
-    }
-    applyCallStatus(info.status, info.endedAtMs);
+  const continueAsNew = async () => {
+    await wf.condition(wf.allHandlersFinished);
+    return wf.continueAsNew<typeof callWatch>({ ...input, startedAtMs, carried: state });
   };
 
   // --- 1. wait for the call to end -------------------------------------------------------------
-  if (!isEnded()) {
+  if (!isEnded()) await waitForEnd();
+
+  // --- 2. grace period, then reconcile what is still open -----------------------------------------
+  for (let pass = 1; ; pass++) {
+    if (isEnded()) {
+      state.phase = 'grace';
+      const graceEnd = (state.callEndedAtMs ?? Date.now()) + s.graceMs;
+      state.nextCheckAtMs = graceEnd;
+      const seen = wakeups;
+      if (Date.now() < graceEnd) await wf.condition(() => wakeups !== seen, graceEnd - Date.now());
+    }
+    state.phase = 'reconciling';
+    await Promise.all([learnExecution(), learnTask()]);
+    const decision = decideCall({ nowMs: Date.now(), call: callFacts(), execution: linkedExecution(), task: linkedTask(), settings });
+    const [ex, task] = await Promise.all([
+      needsActivity(decision.execution) && state.flowSid && state.executionSid
+        ? twilio.reconcileExecution({ flowSid: state.flowSid, executionSid: state.executionSid, call: callFacts(), settings, dryRun: s.dryRun })
+        : undefined,
+      needsActivity(decision.task) && state.workspaceSid && state.taskSid
+        ? twilio.reconcileTask({ workspaceSid: state.workspaceSid, taskSid: state.taskSid, call: callFacts(), settings, dryRun: s.dryRun })
+        : undefined,
+    ]);
+    if (ex) note(ex, state.executionSid!, (st) => (state.executionStatus = st), 'ended');
+    else if (decision.execution.kind === 'skip') noteSkip(state.executionSid, decision.execution.reason, decision.execution.detail);
+    if (task) note(task, state.taskSid!, (st) => (state.taskStatus = st), undefined);
+    else if (decision.task.kind === 'skip') noteSkip(state.taskSid, decision.task.reason, decision.task.detail);
+    checks++;
+
+    const next = task?.recheckAtMs ?? ex?.recheckAtMs ?? (task || ex ? undefined : decision.nextCheckAtMs);
+    state.nextCheckAtMs = next;
+    if (next === undefined) break;
+    if (decision.waitReason === 'call-unknown' && Date.now() > startedAtMs + s.maxAgeMs) break; // give up, reported as skipped
+    if (pass % MAX_PASSES_PER_RUN === 0) await continueAsNew();
+    const seen = wakeups;
+    await wf.condition(() => wakeups !== seen, Math.max(1, next - Date.now()));
+    if (!isEnded()) applyCallInfo(await twilio.fetchCall(state.callSid)); // only when its status was unknown
+  }
+
+  const outcome = summarizeOutcome({ results: [...state.actions.map((a) => a.result), ...state.skipped.map(() => 'skipped' as const)] });
+  state.phase = 'done';
+  state.nextCheckAtMs = undefined;
+  setOutcome(outcome);
+  await wf.condition(wf.allHandlersFinished);
+  return result(outcome);
+
+  async function waitForEnd(): Promise<void> {
     const poll = wf.proxyActivities<CallActivities>({
       startToCloseTimeout: '30s',
-      retry: {
-        initialInterval: s.pollInitialMs,
-        backoffCoefficient: 2,
-        maximumInterval: s.pollMaxMs,
-        nonRetryableErrorTypes,
-      },
+      retry: { initialInterval: s.pollInitialMs, backoffCoefficient: 2, maximumInterval: s.pollMaxMs, nonRetryableErrorTypes },
     });
     const pollScope = new wf.CancellationScope();
     let pollSettled = false;
@@ -158,188 +204,114 @@ export async function callWatch(input: CallWatchInput): Promise<CallWatchResult>
       .catch((err) => {
         if (!wf.isCancellation(err)) throw err;
       })
-      .finally(() => {
-        pollSettled = true;
-      });
+      .finally(() => (pollSettled = true));
 
-    const maxAgeAt = startedAtMs + s.maxAgeMs;
+    // While live, the policy says when to look at the call ourselves (its max age) and whether to flag it.
+    // A call already past its max age is looked at (and flagged) at once.
+    const first = decideCall({ nowMs: Date.now(), call: { ...callFacts(), status: 'in-progress' }, settings });
+    let nextLook = first.flagLongLive ? Date.now() : first.nextCheckAtMs!;
     while (!isEnded()) {
+      state.nextCheckAtMs = nextLook;
       const seen = wakeups;
-      const flagged = state.phase === 'live-flagged';
-      const timeout = flagged ? s.maxAgeMs : Math.max(0, maxAgeAt - Date.now());
-      const woke = await wf.condition(() => isEnded() || wakeups !== seen || pollSettled, timeout);
+      const woke = await wf.condition(() => isEnded() || wakeups !== seen || pollSettled, Math.max(1, nextLook - Date.now()));
       if (isEnded()) break;
       if (pollSettled && (state.callStatus === 'gone' || state.callStatus === 'unknown')) break; // can't prove anything: decide below
       if (!woke || wakeups !== seen || pollSettled) {
-        // Max age reached (or asked to check now): look at the call ourselves.
         applyCallInfo(await twilio.fetchCall(state.callSid));
         checks++;
-        if (!isEnded() && Date.now() >= maxAgeAt && state.phase !== 'live-flagged') {
+        const d = decideCall({ nowMs: Date.now(), call: callFacts(), settings });
+        if (d.flagLongLive && state.phase !== 'live-flagged') {
           state.phase = 'live-flagged';
           setOutcome(OUTCOME.liveFlagged);
           wf.log.warn('call still live past max age: flagged, left alone', { callSid: state.callSid, maxAgeMs: s.maxAgeMs });
         }
+        if (d.nextCheckAtMs !== undefined && d.waitReason === 'call-live') nextLook = d.nextCheckAtMs;
         if (pollSettled && !isEnded()) break;
       }
       if (wf.workflowInfo().continueAsNewSuggested) {
         pollScope.cancel();
-        await wf.condition(wf.allHandlersFinished);
-        await wf.continueAsNew<typeof callWatch>({ ...input, startedAtMs, carried: state });
+        await continueAsNew();
       }
     }
     pollScope.cancel();
     await pollDone;
   }
 
-  // --- 2. grace period, then reconcile what is still open -----------------------------------------
-  const settings: PolicySettings = {
-    graceMs: s.graceMs,
-    maxAgeMs: s.maxAgeMs,
-    wrapLimitMs: s.wrapLimitMs,
-    messagingIdleMs: s.messagingIdleMs,
-    taskReason: s.taskReason,
-  };
-  const record = (kind: ActionRecord['kind'], sid: string, result: ActionRecord['result'], reason: string) => {
-    state.actions.push({ kind, sid, result, reason, atMs: Date.now() });
-  };
-  const noteSkip = (sid: string | undefined, reason: string) => {
-    if (!state.skipped.some((x) => x.sid === sid && x.reason === reason)) state.skipped.push({ sid, reason });
-  };
+  function needsActivity(a: { kind: string }): boolean {
+    return a.kind === 'read' || isWriteAction(a as never);
+  }
 
-  for (let pass = 0; ; pass++) {
-    if (isEnded()) state.phase = 'grace';
-    const graceEnd = (state.callEndedAtMs ?? Date.now()) + s.graceMs;
-    if (isEnded() && Date.now() < graceEnd) {
-      const seen = wakeups;
-      await wf.condition(() => wakeups !== seen, graceEnd - Date.now());
-    }
-    state.phase = 'reconciling';
-    const callFacts: CallFacts = {
-      status: state.callStatus as CallFacts['status'],
-      endedAtMs: state.callEndedAtMs,
-      startedAtMs,
-    };
-
-    // Learn the resources: links from signals first, discovery as the fallback; then fresh reads.
-    const [execution, task] = await Promise.all([learnExecution(), learnTask()]);
-    executionFacts = execution;
-    taskFacts = task;
-
-    let taskAction: TaskAction | undefined;
-    let decision = decideCall({ nowMs: Date.now(), call: callFacts, execution, task, settings });
-    const ex = decision.execution;
-    if (ex.kind === 'end-execution' && state.flowSid && state.executionSid) {
-      const out = await twilio.endExecution({ flowSid: state.flowSid, executionSid: state.executionSid, dryRun: s.dryRun });
-      record('end-execution', state.executionSid, out.result, ex.reason);
-      state.executionStatus = out.result === 'done' ? 'ended' : out.result === 'dry-run' ? 'active' : out.observedStatus;
-    } else if (ex.kind === 'skip') {
-      noteSkip(state.executionSid, ex.reason);
-    }
-
-    taskAction = decision.task;
-    for (let i = 0; i < MAX_TASK_REDECIDES && taskAction.kind !== 'none' && taskAction.kind !== 'skip'; i++) {
-      const target = taskAction.kind === 'cancel-task' ? 'canceled' : 'completed';
-      const out = await twilio.closeTask({
-        workspaceSid: state.workspaceSid!,
-        taskSid: taskAction.sid,
-        callSid: state.callSid,
-        target,
-        expectStatus: taskAction.expectStatus,
-        reason: taskAction.reason,
-        dryRun: s.dryRun,
-      });
-      if (out.result !== 'skipped' || !out.observedStatus || out.observedStatus === taskAction.expectStatus) {
-        record(taskAction.kind, taskAction.sid, out.result, taskAction.reason);
-        state.taskStatus = out.result === 'done' ? target : out.observedStatus;
-        if (out.result === 'skipped' && out.detail) noteSkip(taskAction.sid, out.detail);
-        break;
+  function note(r: ReconcileResult, sid: string, setStatus: (s: string | undefined) => void, doneStatus: string | undefined) {
+    const kind = r.action.kind;
+    if (kind === 'end-execution' || kind === 'cancel-task' || kind === 'complete-task') {
+      if (r.result === 'done' || r.result === 'dry-run' || r.result === 'already-closed' || r.result === 'capped' || r.result === 'changed') {
+        state.actions.push({ kind, sid, result: r.result, reason: r.action.reason, atMs: Date.now() });
       }
-      // The Task moved under us: decide again on what it is now.
-      state.taskStatus = out.observedStatus;
-      taskFacts = { ...taskFacts!, state: out.observedStatus as TaskAssignmentStatus };
-      decision = decideCall({ nowMs: Date.now(), call: callFacts, execution: executionFacts, task: taskFacts, settings });
-      taskAction = decision.task;
+      const closedAs = doneStatus ?? (kind === 'cancel-task' ? 'canceled' : 'completed');
+      setStatus(r.result === 'done' ? closedAs : r.observedStatus);
+      return;
     }
-    if (taskAction.kind === 'skip') noteSkip(state.taskSid, taskAction.reason);
-    checks++;
-
-    const next = decision.nextCheckAtMs;
-    if (next === undefined || pass + 1 >= MAX_PASSES_PER_RUN * 4) break;
-    if (decision.waitReason === 'call-unknown' && Date.now() > startedAtMs + s.maxAgeMs) break; // give up, reported as skipped
-    if (pass > 0 && pass % MAX_PASSES_PER_RUN === 0 && wf.workflowInfo().continueAsNewSuggested) {
-      await wf.condition(wf.allHandlersFinished);
-      await wf.continueAsNew<typeof callWatch>({ ...input, startedAtMs, carried: state });
-    }
-    const seen = wakeups;
-    await wf.condition(() => wakeups !== seen, Math.max(1, next - Date.now()));
-    if (!isEnded()) {
-      // Only reachable when the call's status was unknown: look at it again before deciding.
-      applyCallInfo(await twilio.fetchCall(state.callSid));
-    }
+    setStatus(r.observedStatus);
+    if (kind === 'skip') noteSkip(sid, r.action.reason, r.action.detail);
   }
 
-  const wrote = state.actions.some((a) => a.result === 'done');
-  const wouldWrite = state.actions.some((a) => a.result === 'dry-run');
-  const outcome = wrote
-    ? OUTCOME.closed
-    : wouldWrite
-      ? OUTCOME.dryRun
-      : state.skipped.length > 0
-        ? OUTCOME.skipped
-        : OUTCOME.clean;
-  state.phase = 'done';
-  setOutcome(outcome);
-  await wf.condition(wf.allHandlersFinished);
-
-  const summary =
-    `call ${state.callSid} ${state.callStatus}; ` +
-    (state.actions.length ? state.actions.map((a) => `${a.kind} ${a.sid}: ${a.result}`).join(', ') : 'nothing to close') +
-    (state.skipped.length ? `; skipped: ${state.skipped.map((x) => `${x.sid ?? '-'} (${x.reason})`).join(', ')}` : '');
-  return {
-    callSid: state.callSid,
-    outcome,
-    callStatus: state.callStatus,
-    callEndedAtMs: state.callEndedAtMs,
-    lastSequenceNumber: state.lastSequenceNumber,
-    executionSid: state.executionSid,
-    executionStatus: state.executionStatus,
-    taskSid: state.taskSid,
-    taskStatus: state.taskStatus,
-    actions: state.actions,
-    skipped: state.skipped,
-    dryRun: s.dryRun,
-    summary,
-  };
-
-  async function learnExecution(): Promise<ExecutionFacts | undefined> {
-    if (state.flowSid && state.executionSid) {
-      const f = await twilio.fetchExecution(state.flowSid, state.executionSid);
-      state.executionStatus = f.state;
-      indexSid(ExecutionSidKey, state.executionSid);
-      return f;
-    }
-    const found = await discovery.discoverExecution({ callSid: state.callSid, flowSids: s.flowSids, aroundMs: startedAtMs });
-    if (!found) return undefined;
-    state.flowSid = found.flowSid;
-    state.executionSid = found.executionSid;
-    state.executionStatus = found.facts.state;
-    indexSid(ExecutionSidKey, found.executionSid);
-    return found.facts;
+  function noteSkip(sid: string | undefined, reason: string, detail?: string) {
+    if (!state.skipped.some((x) => x.sid === sid && x.reason === reason)) state.skipped.push({ sid, reason, ...(detail ? { detail } : {}) });
   }
 
-  async function learnTask(): Promise<TaskFacts | undefined> {
-    if (state.workspaceSid && state.taskSid) {
-      const f = await twilio.fetchTask(state.workspaceSid, state.taskSid);
-      state.taskStatus = f.state;
-      indexSid(TaskSidKey, state.taskSid);
-      return f;
+  /** What the workflow knows of its Execution: a link, never enough to write on (the activity reads it fresh). */
+  function linkedExecution(): ExecutionFacts | undefined {
+    if (!state.executionSid) return undefined;
+    const st = state.executionStatus === 'ended' || state.executionStatus === 'gone' ? state.executionStatus : 'unknown';
+    return { sid: state.executionSid, state: st, trigger: 'unknown', source: 'list' };
+  }
+
+  function linkedTask(): TaskFacts | undefined {
+    if (!state.taskSid) return undefined;
+    const st = (TASK_STATUSES as readonly string[]).includes(state.taskStatus ?? '') ? (state.taskStatus as TaskAssignmentStatus) : 'unknown';
+    return { sid: state.taskSid, state: st === 'completed' || st === 'canceled' ? st : 'unknown', attributes: { kind: 'unknown' }, source: 'list' };
+  }
+
+  async function learnExecution(): Promise<void> {
+    if (!state.executionSid) {
+      const found = await discovery.discoverExecution({ callSid: state.callSid, flowSids: s.flowSids, aroundMs: startedAtMs });
+      if (!found) return;
+      state.flowSid = found.flowSid;
+      state.executionSid = found.executionSid;
     }
-    const found = await discovery.discoverTask({ callSid: state.callSid, workspaceSids: s.workspaceSids });
-    if (!found) return undefined;
-    state.workspaceSid = found.workspaceSid;
-    state.taskSid = found.taskSid;
-    state.taskStatus = found.facts.state;
-    indexSid(TaskSidKey, found.taskSid);
-    return found.facts;
+    indexSid(ExecutionSidKey, state.executionSid);
+  }
+
+  async function learnTask(): Promise<void> {
+    if (!state.taskSid) {
+      const found = await discovery.discoverTask({ callSid: state.callSid, workspaceSids: s.workspaceSids });
+      if (!found) return;
+      state.workspaceSid = found.workspaceSid;
+      state.taskSid = found.taskSid;
+      state.taskStatus = found.assignmentStatus;
+    }
+    indexSid(TaskSidKey, state.taskSid);
+  }
+
+  function result(outcome: string): CallWatchResult {
+    const summary =
+      `call ${state.callSid} ${state.callStatus}; ` +
+      (state.actions.length ? state.actions.map((a) => `${a.kind} ${a.sid}: ${a.result}`).join(', ') : 'nothing to close') +
+      (state.skipped.length ? `; skipped: ${state.skipped.map((x) => `${x.sid ?? '-'} (${x.reason})`).join(', ')}` : '');
+    return {
+      callSid: state.callSid,
+      outcome,
+      callStatus: state.callStatus,
+      callEndedAtMs: state.callEndedAtMs,
+      lastSequenceNumber: state.lastSequenceNumber,
+      executionSid: state.executionSid,
+      executionStatus: state.executionStatus,
+      taskSid: state.taskSid,
+      taskStatus: state.taskStatus,
+      actions: state.actions,
+      skipped: state.skipped,
+      dryRun: s.dryRun,
+      summary,
+    };
   }
 }

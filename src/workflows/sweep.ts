@@ -7,7 +7,9 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { SweepActivities } from '../activities/sweepActivities';
-import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../activities/twilioErrors';
+import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../shared/errorTypes';
+import { MESSAGING_CHANNELS } from '../policy/execution';
+import { summarizeOutcome, type WriteResult } from '../policy/outcome';
 import { UnstickOutcomeKey } from '../shared/searchAttributes';
 import {
   addCounts,
@@ -27,7 +29,6 @@ import {
   type SweepReport,
 } from '../shared/sweepTypes';
 
-const MESSAGING_CHANNELS = ['sms', 'webchat', 'chat', 'whatsapp'];
 /** Patch: one Execution activity goes on from Flow to Flow (histories from before it ran one activity per Flow page). */
 const MULTI_FLOW_EXECUTIONS = 'sweep-multi-flow-executions';
 
@@ -47,8 +48,9 @@ function startState(opts: ResolvedSweepInput): SweepCarried {
   return {
     sweepId: info.workflowId,
     startedAtMs: now,
-    // Fixed for the whole sweep, so a retried or resumed page lists the same window.
-    createdBeforeMs: now - opts.executionThresholdMs,
+    // Fixed for the whole sweep, so a retried or resumed page lists the same window. Every Execution older than the
+    // grace is a candidate: voice ones are judged by their call, messaging ones by their widget's timeout.
+    createdBeforeMs: now - opts.graceMs,
     phase: 'targets',
     workspaceSids: opts.workspaceSids,
     flowSids: opts.flowSids,
@@ -68,9 +70,12 @@ function startState(opts: ResolvedSweepInput): SweepCarried {
 }
 
 function outcomeOf(s: SweepCarried, dryRun: boolean): string {
-  if (s.counts.errors > 0) return 'sweep-errors';
-  if (dryRun) return 'dry-run';
-  return totalClosed(s.counts) > 0 ? 'closed' : 'clean';
+  const c = s.counts;
+  const results: WriteResult[] = [];
+  if (totalClosed(c) > 0) results.push('done');
+  if (totalWouldClose(c) > 0 || (dryRun && c.capped > 0)) results.push('dry-run');
+  if (totalSkipped(c) > 0 || c.changed > 0) results.push('skipped');
+  return summarizeOutcome({ results, errors: c.errors, dryRun });
 }
 
 export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
@@ -157,6 +162,8 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
       wrapLimitMs: opts.wrapLimitMs,
       messagingIdleMs: opts.messagingIdleMs,
       taskReason: opts.taskReason,
+      postCallTaskAfterMs: opts.postCallTaskAfterMs,
+      ...(opts.protectTasks !== undefined ? { protectTasks: opts.protectTasks } : {}),
       maxReportedActions: Math.max(0, opts.maxReportedActions - s.actions.length),
     };
     const target = list[s.targetIndex]!;

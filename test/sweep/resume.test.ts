@@ -65,7 +65,7 @@ describe('sweep after a worker dies mid-page', function () {
     // Flows in testInput order: Flex voice, messaging, webchat; 20 stuck Executions each, 2 pages each at size 10.
     const seeded = [
       ...admin.seedExecutions({ count: 20, kind: 'voice-ended-call', ageMs: 2 * 3_600_000 }).executionSids,
-      ...admin.seedExecutions({ count: 20, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids,
+      ...admin.seedExecutions({ count: 20, kind: 'sms', ageMs: 3 * 3_600_000, lastStepAgeMs: 2 * 3_600_000 }).executionSids,
       ...admin.seedExecutions({ count: 20, kind: 'webchat', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids,
     ];
     admin.addFault({ endpoint: '*', latencyMs: 25 });

@@ -62,9 +62,10 @@ describe('sweep workflow', function () {
     assert.equal(report.counts.skipped['attributes-unparsable'], seeded.byCategory.unparsable.taskSids.length);
     assert.equal(report.counts.errors, 0);
     // Minimal requests: one list page; three list requests for the live-call snapshot (queued, ringing,
-    // in-progress), so live calls need no fetch; one Call fetch per other voice Task; one write per close.
+    // in-progress), so live calls need no fetch; one Call fetch per other voice Task; a fresh fetch of each Task
+    // right before its write (the list only nominates); one write per close.
     const hits = rig.emu.admin.counters().byEndpoint;
-    assert.equal(hits['taskrouter:Tasks GET'], 1);
+    assert.equal(hits['taskrouter:Tasks GET'], 1 + ended.length);
     assert.equal(hits['api:Calls GET'], LIVE_SNAPSHOT_LISTS + ended.length);
     assert.equal(hits['taskrouter:Tasks POST'], ended.length);
     assert.equal(report.counts.requests.writes, ended.length);
@@ -74,7 +75,8 @@ describe('sweep workflow', function () {
   it('in dry run writes nothing and reports the actions it would take', async () => {
     rig = await startRig(t);
     const seeded = rig.emu.admin.seedTasks({ count: 12, mix: { voiceEnded: 2, voiceLive: 1 } });
-    rig.emu.admin.seedExecutions({ count: 2, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 15_000 });
+    // The SMS Flow's Send & Wait times out after 1 h: idle 2 h is past it.
+    rig.emu.admin.seedExecutions({ count: 2, kind: 'sms', ageMs: 3 * 3_600_000, lastStepAgeMs: 2 * 3_600_000 });
     rig.emu.admin.resetCounters();
 
     const report = await runSweep(t, rig, testInput(rig, { dryRun: true, executionThresholdMs: 5_000 }));
@@ -205,10 +207,12 @@ describe('sweep workflow', function () {
     await saveHistoryFixture('sweep-continue-as-new', t.client.workflow.getHandle(workflowId), t.server);
   });
 
-  it('ends voice Executions whose call is over and messaging Executions idle past the threshold, not younger ones', async () => {
+  it('ends voice Executions whose call is over and messaging Executions idle past their widget timeout, not younger ones', async () => {
     rig = await startRig(t);
     const admin = rig.emu.admin;
-    const oldSms = admin.seedExecutions({ count: 3, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids;
+    // SMS: Send & Wait with a 1 h timeout; webchat: Send & Wait without one (the threshold, 8 s, applies).
+    const oldSms = admin.seedExecutions({ count: 3, kind: 'sms', ageMs: 3 * 3_600_000, lastStepAgeMs: 3_700_000 }).executionSids;
+    const waitingSms = admin.seedExecutions({ count: 2, kind: 'sms', ageMs: 3 * 3_600_000, lastStepAgeMs: 15_000 }).executionSids;
     const oldChat = admin.seedExecutions({ count: 2, kind: 'webchat', ageMs: 20_000, lastStepAgeMs: 12_000 }).executionSids;
     const youngSms = admin.seedExecutions({ count: 2, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 1_000 }).executionSids;
     const newSms = admin.seedExecutions({ count: 1, kind: 'sms', ageMs: 1_000, lastStepAgeMs: 1_000 }).executionSids;
@@ -219,19 +223,21 @@ describe('sweep workflow', function () {
     const report = await runSweep(t, rig, testInput(rig, { executionThresholdMs: 8_000, channels: ['voice', 'sms', 'webchat'] }));
 
     for (const sid of [...oldSms, ...oldChat, ...voiceEnded]) assert.equal(executionStatus(rig, sid), 'ended', sid);
-    for (const sid of [...youngSms, ...newSms, ...voiceLive]) assert.equal(executionStatus(rig, sid), 'active', sid);
+    for (const sid of [...waitingSms, ...youngSms, ...newSms, ...voiceLive]) assert.equal(executionStatus(rig, sid), 'active', sid);
     assert.equal(report.counts.closed['end-execution'], oldSms.length + oldChat.length + voiceEnded.length);
-    assert.equal(report.counts.skipped['messaging-not-idle'], youngSms.length);
+    assert.equal(report.counts.skipped['messaging-not-idle'], waitingSms.length + youngSms.length + newSms.length);
     assert.equal(report.counts.skipped['call-live'], voiceLive.length);
-    // Created inside the threshold window: not even listed.
-    assert.equal(report.counts.executionsSeen, oldSms.length + oldChat.length + youngSms.length + voiceEnded.length + voiceLive.length);
+    // Every active Execution older than the grace (0 here) is a candidate.
+    assert.equal(report.counts.executionsSeen, oldSms.length + waitingSms.length + oldChat.length + youngSms.length + newSms.length + voiceEnded.length + voiceLive.length);
+    const smsAction = report.actions.find((a) => a.sid === oldSms[0]);
+    assert.equal(smsAction?.widget, 'send_and_wait', 'the record names the widget it was stuck in');
   });
 
   it('goes through several Flows\' Execution pages in one activity, and across continueAsNew', async () => {
     rig = await startRig(t);
     const admin = rig.emu.admin;
     // Three Flows (messaging, webchat, voice), several pages each at page size 2.
-    const sms = admin.seedExecutions({ count: 5, kind: 'sms', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids;
+    const sms = admin.seedExecutions({ count: 5, kind: 'sms', ageMs: 3 * 3_600_000, lastStepAgeMs: 2 * 3_600_000 }).executionSids;
     const chat = admin.seedExecutions({ count: 3, kind: 'webchat', ageMs: 20_000, lastStepAgeMs: 15_000 }).executionSids;
     const voice = admin.seedExecutions({ count: 4, kind: 'voice-ended-call', ageMs: 2 * 3_600_000 }).executionSids;
     const workflowId = uniqueId('sweep-flows');
@@ -330,7 +336,7 @@ describe('sweep workflow', function () {
     const seeded = rig.emu.admin.seedTasks({ count: 8, mix: { voiceEnded: 1, voiceLive: 1 } });
     const live = seeded.byCategory.voiceLive;
     const watchQueue = uniqueId('watch-tq'); // nobody polls it: the started watches stay Running for inspection
-    const settings = { dryRun: true, graceMs: 1000, maxAgeMs: 3_600_000, pollInitialMs: 1000, pollMaxMs: 5000, messagingIdleMs: 3_600_000, taskReason: 'x', flowSids: [], workspaceSids: [] };
+    const settings = { dryRun: true, graceMs: 1000, maxAgeMs: 3_600_000, pollInitialMs: 1000, pollMaxMs: 5000, messagingIdleMs: 3_600_000, taskReason: 'x', postCallTaskAfterMs: 120_000, flowSids: [], workspaceSids: [] };
     const input = testInput(rig, { channels: ['voice'], watchLiveCalls: { taskQueue: watchQueue, settings } });
 
     const report = await runSweep(t, rig, input);
