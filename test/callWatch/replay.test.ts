@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError, Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../src/worker';
 
 const dir = path.resolve(__dirname, '../fixtures/histories');
@@ -35,5 +35,12 @@ describe('workflow replay of saved histories', function () {
     }
     assert.equal(replayed, files.length);
     assert.deepEqual(failures, []);
+  });
+
+  it('fails a workflow change that is incompatible with a saved history (DeterminismViolationError)', async () => {
+    const file = files.find((f) => f.startsWith('callWatch-normal'))!;
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+    const changed = path.resolve(__dirname, '../fixtures/changedWorkflows');
+    await assert.rejects(Worker.runReplayHistory({ workflowsPath: changed }, history, 'callWatch-normal'), DeterminismViolationError);
   });
 });
