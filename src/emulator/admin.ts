@@ -1,10 +1,13 @@
 /** The emulator's control surface, in process (`emulator.admin`) and over HTTP (`/_emulator/…`). */
+import { createFlow, createTask, setCallStatus, setFlowDefinition, setSendAndWaitTimeout, updateTask } from './actors';
+import type { NewTaskParams, TaskChange } from './actors';
 import type { Core, EmulatorSettings } from './core';
 import type { CounterSnapshot, FaultRule, FaultSettings } from './faults';
+import type { AnsweredRequest, ResponseMatch } from './hooks';
 import { updateNumber } from './routes/api2010';
 import { SCENARIOS } from './scenarios';
 import type { ScenarioExpectation } from './scenarios';
-import type { SeedExecutionsOptions, SeedExecutionsResult, SeedTasksOptions, SeedTasksResult } from './seed';
+import type { SeedExecutionsOptions, SeedExecutionsResult, SeedTasksOptions, SeedTasksResult } from './bulkSeed';
 import type { CreateCallParams, ScenarioRun, TrafficOptions, TrafficStatus } from './simulator';
 import type { CallStatus, ExecutionStatus, TaskStatus } from './state';
 import type { WebhookDelivery } from './webhooks';
@@ -139,6 +142,57 @@ export class EmulatorAdmin {
   resetCounters(): CounterSnapshot {
     this.core.counters.reset();
     return this.core.counters.snapshot();
+  }
+
+  /**
+   * Runs `action` (synchronously, in process) right after the emulator has answered a request matching `match`, and
+   * before that answer's first byte is written: the client reads the state from before the action, and whatever it
+   * sends after reading it meets the state after. Fires `match.times` times (default 1). Returns the hook's id.
+   * Cleared by `reset()`. An action that throws is recorded (`hookErrors`), and the answer goes out unchanged.
+   */
+  afterResponse(match: ResponseMatch, action: (answered: AnsweredRequest) => void): number {
+    return this.core.hooks.add(match, action);
+  }
+  /** Stops the hook (its fire count stays readable); false for an unknown id. */
+  removeAfterResponse(id: number): boolean {
+    return this.core.hooks.remove(id);
+  }
+  /** How many times the hook's action ran. */
+  hookFires(id: number): number {
+    return this.core.hooks.fires(id);
+  }
+  /** What the hook's action threw, in order. */
+  hookErrors(id: number): unknown[] {
+    return this.core.hooks.errors(id);
+  }
+
+  /**
+   * An agent or another app changes a Task: bumps its version (ETag) and emits the TaskRouter events the move makes
+   * (`task.updated`, `reservation.created`/`accepted`/`rejected`, `task.wrapup`, `task.completed`, `task.canceled`
+   * …), delivered to the workspace's event callback. Allows the agent-only moves the REST API refuses.
+   */
+  updateTask(sid: string, change: TaskChange): void {
+    updateTask(this.core, sid, change);
+  }
+  /** Creates a Task as another app would (a callback or voicemail Task after its call ended); returns its SID. */
+  createTask(p: NewTaskParams): string {
+    return createTask(this.core, p);
+  }
+  /** Sets a call's status (and, when terminal, its `end_time`); see actors.ts. */
+  setCallStatus(callSid: string, status: CallStatus, o: { endTimeMs?: number } = {}): void {
+    setCallStatus(this.core, callSid, status, o);
+  }
+  /** Publishes a new revision of a Flow with this definition; returns the new revision. */
+  setFlowDefinition(flowSid: string, definition: unknown): number {
+    return setFlowDefinition(this.core, flowSid, definition);
+  }
+  /** Publishes a new revision with every Send & Wait for Reply widget's `timeout` set (undefined: removed); returns it. */
+  setSendAndWaitTimeout(flowSid: string, timeout: string | undefined): number {
+    return setSendAndWaitTimeout(this.core, flowSid, timeout);
+  }
+  /** A new published Flow (revision 1); returns its SID. */
+  createFlow(p: { friendlyName: string; definition: unknown }): string {
+    return createFlow(this.core, p);
   }
 
   seedTasks(o: SeedTasksOptions): SeedTasksResult {

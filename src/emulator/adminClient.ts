@@ -2,7 +2,8 @@
 import type { ClockState, NumberSettings, RunState, Snapshot, WorkspaceSettings } from './admin';
 import type { EmulatorSettings } from './core';
 import type { CounterSnapshot, FaultRule, FaultSettings } from './faults';
-import type { SeedExecutionsOptions, SeedExecutionsResult, SeedTasksOptions, SeedTasksResult, SeededAccount } from './seed';
+import type { SeedExecutionsOptions, SeedExecutionsResult, SeedTasksOptions, SeedTasksResult } from './bulkSeed';
+import type { SeededAccount } from './seed';
 import type { CreateCallParams, TrafficOptions, TrafficStatus } from './simulator';
 import type { WebhookDelivery } from './webhooks';
 

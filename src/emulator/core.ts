@@ -1,8 +1,10 @@
 /** Everything a route or the admin API needs, wired together once per emulator. */
 import type { EmulatedClock } from './clock';
 import type { Counters, Faults, RateWindow } from './faults';
+import type { ResponseHooks } from './hooks';
 import type { Rng } from './ids';
-import type { BulkSeeder, SeededAccount } from './seed';
+import type { BulkSeeder } from './bulkSeed';
+import type { SeededAccount } from './seed';
 import type { Simulator } from './simulator';
 import type { Store } from './state';
 import type { Studio } from './studio';
@@ -26,6 +28,8 @@ export interface Core {
   sim: Simulator;
   seeder: BulkSeeder;
   faults: Faults;
+  /** Test actions run right after matching responses (`admin.afterResponse`). */
+  hooks: ResponseHooks;
   counters: Counters;
   evaluateRate: RateWindow;
   acct: SeededAccount;

@@ -9,8 +9,10 @@ import { EmulatedClock } from './clock';
 import type { Core, EmulatorSettings } from './core';
 import { Counters, Faults, RateWindow } from './faults';
 import type { FaultSettings } from './faults';
+import { ResponseHooks } from './hooks';
 import { Rng, SidFactory } from './ids';
-import { BulkSeeder, seedAccount } from './seed';
+import { BulkSeeder } from './bulkSeed';
+import { seedAccount } from './seed';
 import type { SeededAccount } from './seed';
 import { buildServer } from './server';
 import { Simulator } from './simulator';
@@ -25,7 +27,10 @@ export { SCENARIOS, SCENARIO_NAMES } from './scenarios';
 export type { ScenarioName, ScenarioExpectation, ScenarioInfo } from './scenarios';
 export type { CreateCallParams, ScenarioRun, TrafficOptions, TrafficStatus, CallbackEvent } from './simulator';
 export type { FaultRule, FaultSettings, CounterSnapshot } from './faults';
-export type { SeededAccount, SeedTasksOptions, SeedTasksResult, SeedExecutionsOptions, SeedExecutionsResult, SeedTaskCategory } from './seed';
+export type { ResponseMatch, AnsweredRequest } from './hooks';
+export type { TaskChange, NewTaskParams } from './actors';
+export type { SeededAccount } from './seed';
+export type { SeedTasksOptions, SeedTasksResult, SeedExecutionsOptions, SeedExecutionsResult, SeedTaskCategory } from './bulkSeed';
 export type { EmulatorAdmin, Snapshot, RunState, ClockState, WorkspaceSettings, NumberSettings } from './admin';
 export type { WebhookDelivery } from './webhooks';
 export type { EmulatorSettings } from './core';
@@ -90,6 +95,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const simDefaults: SimulatorDefaults = { ringMs: 40, talkMs: 150, wrapMs: 60, stepMs: 5, callbackEvents: DEFAULT_EVENTS, ...opts.simulator };
   const core: Core = {
     store, clock, studio, tr, faults, counters, acct, webhooks, rng, settings,
+    hooks: new ResponseHooks(),
     evaluateRate: new RateWindow(opts.evaluateTaskAttributesRps ?? 3),
     seeder: new BulkSeeder(store, studio, tr, acct, rng),
     sim: new Simulator(store, studio, tr, acct, rng, webhooks, faults, counters, simDefaults),
@@ -104,6 +110,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     clock.reset();
     faults.clear();
     if (opts.faults) faults.set(opts.faults);
+    core.hooks.clear();
     core.evaluateRate.limitPerSecond = opts.evaluateTaskAttributesRps ?? 3;
     Object.assign(settings, { taskListAttributes: 'full', executionListContext: 'full', adminOpenOnLoopback: true, ...opts.settings });
     counters.reset();

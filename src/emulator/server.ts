@@ -97,6 +97,12 @@ export function buildServer(core: Core, opts: { logger?: boolean } = {}): Fastif
     }
   });
 
+  // After-response hooks run here: the answer is final but not yet written (see hooks.ts).
+  app.addHook('onSend', (req, reply, payload, done) => {
+    core.hooks.answered({ method: req.method.toUpperCase(), endpoint: req.routeOptions.config.endpoint ?? 'unknown', path: req.url.split('?')[0]!, status: reply.statusCode });
+    done(null, payload);
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     core.counters.answered(req.routeOptions.config.endpoint ?? 'unknown', reply.statusCode);
   });

@@ -76,6 +76,16 @@ export class TaskRouter {
     this.store.emitTaskEvent('reservation.created', t, 'Reservation created', this.workerExtra(ws, t), 'Reservation', t.reservationSid);
   }
 
+  /** The worker rejected the reservation (or let it time out): the task waits again. */
+  reject(ws: Workspace, t: Task): void {
+    if (t.status !== 'reserved') return;
+    const extra = this.workerExtra(ws, t);
+    this.store.setTaskStatus(t, 'pending');
+    this.store.emitTaskEvent('reservation.rejected', t, 'Reservation rejected', extra, 'Reservation', t.reservationSid!);
+    t.reservationSid = null;
+    t.workerSid = null;
+  }
+
   accept(ws: Workspace, t: Task): void {
     if (t.status !== 'reserved') return;
     this.store.setTaskStatus(t, 'assigned');
