@@ -13,12 +13,13 @@ let faults = { latencyMs: 0, cap: 0 };
 // Closed Tasks stay readable for the whole benchmark, so the final state can be read back.
 const DAY_MS = 24 * 3600 * 1000;
 
-async function fresh(seed: number): Promise<Emulator> {
+async function fresh(seed: number, taskListAttributes: 'full' | 'null' = 'full'): Promise<Emulator> {
   if (emu) await emu.close();
   emu = await startEmulator({
     port,
     seed,
     closedTaskTtlMs: DAY_MS,
+    settings: { taskListAttributes },
     faults: { rules: faults.latencyMs > 0 ? [{ endpoint: '*', latencyMs: faults.latencyMs }] : [], maxInFlight: faults.cap },
   });
   port = Number(new URL(emu.url).port);
@@ -31,8 +32,8 @@ function current(): Emulator {
 }
 
 const methods: Record<string, (...args: never[]) => unknown> = {
-  async reseed(o: { seed: number; tasks: number; mix: Record<SeedTaskCategory, number> }) {
-    const e = await fresh(o.seed);
+  async reseed(o: { seed: number; tasks: number; mix: Record<SeedTaskCategory, number>; listAttributes?: 'full' | 'null' }) {
+    const e = await fresh(o.seed, o.listAttributes);
     const r = e.admin.seedTasks({ count: o.tasks, mix: o.mix });
     e.admin.resetCounters();
     return {

@@ -28,7 +28,8 @@ export interface BenchEmulator {
   authToken: string;
   pid: number;
   /** Empties the account and seeds it again from `seed` (same seed → same SIDs), then adds the open Tasks. */
-  reseed(o: { seed: number; tasks: number; mix: Record<SeedCategory, number> }): Promise<ChildSeedResult>;
+  /** `listAttributes`: whether Task list items carry attributes (`full`, default) or `null` (Twilio's spec: fetch only). */
+  reseed(o: { seed: number; tasks: number; mix: Record<SeedCategory, number>; listAttributes?: 'full' | 'null' }): Promise<ChildSeedResult>;
   /** Per-request latency and the per-account cap on requests in flight (429/20429 above it). */
   setFaults(o: { latencyMs: number; cap: number }): Promise<void>;
   resetCounters(): Promise<void>;

@@ -46,6 +46,11 @@ export interface SweepBenchOptions {
    * with bench/nativeHttpClient.ts instead of axios, to measure the SDK HTTP layer's share. Default `sdk`.
    */
   httpClient?: 'sdk' | 'node';
+  /**
+   * Whether Task list items carry attributes in the unstick runs (`full`, default) or `null` as Twilio's spec says for
+   * lists (then every voice Task is fetched). The seed cleaner reads list attributes, so its baseline always has them.
+   */
+  listAttributes?: 'full' | 'null';
   /** Write bench/results/sweep-<timestamp>.json and sweep-latest.md. */
   write: boolean;
   resultsDir: string;
@@ -73,7 +78,9 @@ export interface SweepBenchReport {
   startedAt: string;
   finishedAt: string;
   host: { platform: string; arch: string; cpus: number; cpuModel: string; node: string; loadavgAtStart: number[]; loadavgAtEnd: number[] };
-  params: { tasks: number; latencyMs: number; cap: number; seed: number; concurrency: number; pageSize: number; repeats: number; warmups: number; httpClient: 'sdk' | 'node'; mix: Record<SeedCategory, number> };
+  params: { tasks: number; latencyMs: number; cap: number; seed: number; concurrency: number; pageSize: number; repeats: number; warmups: number; httpClient: 'sdk' | 'node'; listAttributes: 'full' | 'null'; mix: Record<SeedCategory, number> };
+  /** Twilio requests per Task closed: every close costs a fresh read before its If-Match write. */
+  requestsPerClosedTask: { baseline: number; unstick: number };
   seeded: Record<SeedCategory, number>;
   baseline: RunFigures & { cleaner: Omit<SeedCleanerResult, 'closed'> };
   /** The median of the unstick runs (by wall time). */
@@ -250,7 +257,7 @@ async function runUnstick(emu: BenchEmulator, o: SweepBenchOptions, concurrency:
       return await worker.runUntil(async () => {
         const runs: UnstickRun[] = [];
         for (let i = 0; i < repeats; i++) {
-          const seeded = await emu.reseed({ seed: o.seed, tasks: o.tasks, mix: DEFAULT_MIX });
+          const seeded = await emu.reseed({ seed: o.seed, tasks: o.tasks, mix: DEFAULT_MIX, listAttributes: o.listAttributes ?? 'full' });
           const input: SweepInput = {
             workspaceSids: [seeded.workspaceSid],
             channels: ['voice'],
@@ -372,13 +379,17 @@ export async function runSweepBench(o: SweepBenchOptions): Promise<SweepBenchRep
       startedAt,
       finishedAt: new Date().toISOString(),
       host: { platform: process.platform, arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavgAtStart, loadavgAtEnd: os.loadavg() },
-      params: { tasks: o.tasks, latencyMs: o.latencyMs, cap: o.cap, seed: o.seed, concurrency, pageSize: o.pageSize, repeats, warmups, httpClient: o.httpClient ?? 'sdk', mix: DEFAULT_MIX },
+      params: { tasks: o.tasks, latencyMs: o.latencyMs, cap: o.cap, seed: o.seed, concurrency, pageSize: o.pageSize, repeats, warmups, httpClient: o.httpClient ?? 'sdk', listAttributes: o.listAttributes ?? 'full', mix: DEFAULT_MIX },
       seeded: Object.fromEntries(CATEGORIES.map((c) => [c, seededA.byCategory[c].length])) as Record<SeedCategory, number>,
       baseline,
       unstick,
       unstickRuns: all.map((r, i) => ({
         wallMs: r.figures.wallMs, requests: r.figures.requests.total, boundFraction: r.figures.boundFraction, cpuMs: r.figures.cpuMs, ...(i < warmups ? { warmup: true } : {}),
       })),
+      requestsPerClosedTask: {
+        baseline: baseline.requests.total / Math.max(1, Object.keys(baseline.closed).length),
+        unstick: unstick.requests.total / Math.max(1, Object.keys(unstick.closed).length),
+      },
       speedup,
       check,
       targets: [
@@ -417,6 +428,10 @@ export function renderMarkdown(r: SweepBenchReport): string {
     row('seed cleaner (baseline)', r.baseline),
     row('unstick sweep', r.unstick),
     '',
+    `Task list items ${p.listAttributes === 'null' ? '**without** attributes (Twilio\'s spec for lists: unstick fetches every voice Task)' : 'with attributes'} in the unstick runs. ` +
+      `Twilio requests per closed Task: baseline ${r.requestsPerClosedTask.baseline.toFixed(2)}, unstick ${r.requestsPerClosedTask.unstick.toFixed(2)} ` +
+      '(unstick reads each Task fresh before its If-Match write).',
+    '',
     `Speed-up (baseline ÷ unstick): **${r.speedup.toFixed(1)}×**.` +
       (r.unstickRuns.length > 1
         ? ` unstick figures are the median of ${r.params.repeats} run(s) on identical state` +
@@ -447,6 +462,7 @@ export function renderSummary(r: SweepBenchReport): string {
   return [
     `baseline ${s(r.baseline.wallMs)} (${r.baseline.requests.total} requests), unstick ${s(r.unstick.wallMs)} (${r.unstick.requests.total} requests, ${r.unstick.requests.tooManyRequests} × 429)`,
     `speed-up ${r.speedup.toFixed(1)}×; bound ${s(r.unstick.boundMs)}, reached ${pct(r.unstick.boundFraction)}`,
+    `list attributes ${r.params.listAttributes}; requests per closed Task: baseline ${r.requestsPerClosedTask.baseline.toFixed(2)}, unstick ${r.requestsPerClosedTask.unstick.toFixed(2)}`,
     `CPU during the unstick run: client+worker ${s(r.unstick.cpuMs.client)}, emulator ${s(r.unstick.cpuMs.emulator)} (load average at start ${r.host.loadavgAtStart[0]?.toFixed(1)})`,
     `unstick time inside ${r.unstick.temporal.activities} activities ${s(r.unstick.temporal.inActivitiesMs)}, outside them ${s(r.unstick.temporal.outsideActivitiesMs)} (schedule-to-start ${s(r.unstick.temporal.scheduleToStartMs)})`,
     ...r.targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.target < 1 ? pct(t.value) : `${t.value.toFixed(1)}×`}`),
@@ -457,8 +473,9 @@ export function renderSummary(r: SweepBenchReport): string {
 export function writeResults(r: SweepBenchReport, dir: string): { json: string; md: string } {
   mkdirSync(dir, { recursive: true });
   const stamp = r.finishedAt.replace(/[:.]/g, '-');
-  const json = path.join(dir, `sweep-${stamp}.json`);
-  const md = path.join(dir, 'sweep-latest.md');
+  const mode = r.params.listAttributes === 'null' ? '-null-list-attributes' : '';
+  const json = path.join(dir, `sweep${mode}-${stamp}.json`);
+  const md = path.join(dir, `sweep${mode}-latest.md`);
   // The per-Task maps of closed SIDs are kept in memory for the check; the file gets their sizes.
   const slim = (k: string, v: unknown) => (k === 'closed' && v && typeof v === 'object' && !('cancel-task' in v) ? Object.keys(v).length : v);
   writeFileSync(json, `${JSON.stringify(r, slim, 2)}\n`);
@@ -494,6 +511,12 @@ function parseArgs(argv: string[]): SweepBenchOptions | 'help' {
         o.httpClient = v;
         break;
       }
+      case '--list-attributes': {
+        const v = value();
+        if (v !== 'full' && v !== 'null') throw new Error('--list-attributes is full or null');
+        o.listAttributes = v;
+        break;
+      }
       case '--repeat': o.repeats = Math.floor(num(flag, value(), 1)); break;
       case '--warmup': o.warmups = Math.floor(num(flag, value(), 0)); break;
       case '--no-write': o.write = false; break;
@@ -516,6 +539,8 @@ const HELP = `npm run bench -- sweep [options]
   --page-size N     the sweep's list page size (default 1000; the baseline keeps the seed's 1000)
   --http-client C   unstick's Twilio HTTP layer: sdk (default, what unstick ships) or node (EXPERIMENT: node:http
                     instead of axios under the same SDK, to measure the HTTP layer's share)
+  --list-attributes M  Task list items with attributes (full, default) or without (null: Twilio's spec for lists;
+                    unstick then fetches every voice Task); the seed-cleaner baseline always gets them
   --no-write        do not write bench/results/
   --results-dir D   where to write results (default bench/results)
 `;
