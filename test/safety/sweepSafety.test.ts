@@ -62,7 +62,7 @@ describe('decision safety: sweep', function () {
 
   for (const mode of LIST_MODES) {
     for (const when of ['after-list', 'after-fetch'] as const) {
-      it(`a Task that changes ${when === 'after-list' ? 'after the sweep listed it' : 'between the sweep's fetch and its write'} is re-decided, not written (list attributes ${mode})`, async () => {
+      it(`a Task that changes ${when === 'after-list' ? 'after the sweep listed it' : "between the sweep's fetch and its write"} is re-decided, not written (list attributes ${mode})`, async () => {
         const { report, sids } = await raceRun(mode, when);
         assert.equal(taskStatus(rig!, sids.wrap!), 'wrapping', 'wrap-up left to the agent');
         for (const sid of [sids.reroute!, sids.custom!, sids.protect!]) assert.equal(taskStatus(rig!, sid), 'assigned', `${sid} left open`);
@@ -115,7 +115,7 @@ describe('decision safety: sweep', function () {
     assert.equal(report.counts.skipped['flow-unreadable'], sids.length);
   });
 
-  it('ends a voice Execution minutes after its call ended, whatever its age (an outage's lost final webhook)', async () => {
+  it("ends a voice Execution minutes after its call ended, whatever its age (an outage's lost final webhook)", async () => {
     rig = await startRig(t);
     const admin = rig.emu.admin;
     const stuck = admin.seedExecutions({ count: 2, kind: 'voice-ended-call', ageMs: 10 * MIN, callEndedAgoMs: 5 * MIN }).executionSids;
