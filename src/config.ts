@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as dotenv from 'dotenv';
 import { z } from 'zod';
 import { msToNumber } from '@temporalio/common/lib/time';
+import { ExpressionError, compileProtection } from './policy/expression';
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -46,96 +47,92 @@ function duration(name: string, fallback: string, opts: { allowZero?: boolean } 
     });
 }
 
-function optionalDuration(name: string) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      const ms = parseDurationMs(raw);
-      if (!Number.isFinite(ms) || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not a duration; use e.g. "30m" or leave it unset` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+/** Why a variable's value is bad: the sentence after `NAME="value"` in its problem line. */
+class Bad {
+  constructor(readonly message: string) {}
 }
 
-function bool(name: string, fallback: boolean) {
+/**
+ * A variable that may be unset: unset or blank gives `fallback`; otherwise `parse` gives the value, or a Bad that
+ * becomes the variable's one problem line (loadConfig puts `NAME="value"` in front unless the message starts with it).
+ */
+function optional<T, F>(fallback: F, parse: (raw: string) => T | Bad) {
   return z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === '') return fallback;
-      const v = raw.trim().toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-      if (['0', 'false', 'no', 'off'].includes(v)) return false;
-      ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not a boolean; use true or false` });
-      return z.NEVER;
+      const v = parse(raw);
+      if (v instanceof Bad) {
+        ctx.addIssue({ code: 'custom', message: v.message });
+        return z.NEVER;
+      }
+      return v;
     });
 }
 
-function int(name: string, fallback: number, min: number, max: number) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return fallback;
-      const n = Number(raw.trim());
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} must be a whole number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+function optionalDuration() {
+  return optional(undefined, (raw) => {
+    const ms = parseDurationMs(raw);
+    return Number.isFinite(ms) && ms > 0 ? ms : new Bad('is not a duration; use e.g. "30m" or leave it unset');
+  });
 }
 
-function optionalPort(name: string) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      const n = Number(raw.trim());
-      if (!Number.isInteger(n) || n < 1 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not a TCP port (1-65535)` });
-        return z.NEVER;
-      }
-      return n;
-    });
+function bool(fallback: boolean) {
+  return optional(fallback, (raw) => {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    return new Bad('is not a boolean; use true or false');
+  });
+}
+
+function int(fallback: number, min: number, max: number) {
+  return optional(fallback, (raw) => {
+    const n = Number(raw.trim());
+    return Number.isInteger(n) && n >= min && n <= max ? n : new Bad(`must be a whole number from ${min} to ${max}`);
+  });
+}
+
+function optionalPort() {
+  return optional(undefined, (raw) => {
+    const n = Number(raw.trim());
+    return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : new Bad('is not a TCP port (1-65535)');
+  });
 }
 
 function sidList(name: string, prefix: string) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return [] as string[];
-      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
-      const bad = items.filter((s) => !new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(s));
-      if (bad.length > 0) {
-        ctx.addIssue({ code: 'custom', message: `${name} has ${bad.map((b) => JSON.stringify(b)).join(', ')}: each entry must be a ${prefix}… SID (${prefix} + 32 hex digits), comma-separated` });
-        return z.NEVER;
-      }
-      return items;
-    });
+  return optional([] as string[], (raw) => {
+    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = items.filter((s) => !new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(s));
+    if (bad.length === 0) return items;
+    return new Bad(`${name} has ${bad.map((b) => JSON.stringify(b)).join(', ')}: each entry must be a ${prefix}… SID (${prefix} + 32 hex digits), comma-separated`);
+  });
 }
 
-function optionalUrl(name: string) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      try {
-        const u = new URL(raw.trim());
-        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-        return raw.trim().replace(/\/+$/, '');
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(raw)} is not an http(s) URL, e.g. https://unstick.example.com` });
-        return z.NEVER;
-      }
-    });
+function optionalUrl() {
+  return optional(undefined, (raw) => {
+    try {
+      const u = new URL(raw.trim());
+      if (u.protocol === 'http:' || u.protocol === 'https:') return raw.trim().replace(/\/+$/, '');
+    } catch {
+      // not a URL at all
+    }
+    return new Bad('is not an http(s) URL, e.g. https://unstick.example.com');
+  });
+}
+
+/** A TaskRouter-style expression that may be unset; the value is the (trimmed) source, parsed here so a typo stops start-up. */
+function optionalExpression(example: string) {
+  return optional(undefined, (raw) => {
+    try {
+      compileProtection(raw); // positions in the message count from the value as given
+      return raw.trim();
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      return new Bad(`is not a valid TaskRouter expression: ${err.message} (e.g. ${example})`);
+    }
+  });
 }
 
 const schema = z.object({
@@ -147,15 +144,15 @@ const schema = z.object({
     }),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('unstick'),
-  TEMPORAL_TLS: bool('TEMPORAL_TLS', false),
+  TEMPORAL_TLS: bool(false),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
   TEMPORAL_TLS_CA_PATH: z.string().optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_CLI_PATH: z.string().optional(),
-  TEMPORAL_DEV_PORT: optionalPort('TEMPORAL_DEV_PORT'),
-  TEMPORAL_UI_PORT: optionalPort('TEMPORAL_UI_PORT'),
+  TEMPORAL_DEV_PORT: optionalPort(),
+  TEMPORAL_UI_PORT: optionalPort(),
   UNSTICK_DATA_DIR: z.string().default('.unstick'),
   UNSTICK_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
@@ -168,49 +165,45 @@ const schema = z.object({
   }),
   TWILIO_API_SECRET: z.string().optional(),
   /** When set, the twilio SDK is aimed at this base URL (the emulator) instead of *.twilio.com. */
-  TWILIO_API_BASE_URL: optionalUrl('TWILIO_API_BASE_URL'),
-  TWILIO_MAX_IN_FLIGHT: int('TWILIO_MAX_IN_FLIGHT', 20, 1, 1000),
+  TWILIO_API_BASE_URL: optionalUrl(),
+  TWILIO_MAX_IN_FLIGHT: int(20, 1, 1000),
   TWILIO_REQUEST_TIMEOUT: duration('TWILIO_REQUEST_TIMEOUT', '15s'),
   TWILIO_WORKSPACE_SIDS: sidList('TWILIO_WORKSPACE_SIDS', 'WS'),
   TWILIO_FLOW_SIDS: sidList('TWILIO_FLOW_SIDS', 'FW'),
 
-  UNSTICK_DRY_RUN: bool('UNSTICK_DRY_RUN', false),
+  UNSTICK_DRY_RUN: bool(false),
   UNSTICK_GRACE_PERIOD: duration('UNSTICK_GRACE_PERIOD', '2m', { allowZero: true }),
   UNSTICK_MAX_AGE: duration('UNSTICK_MAX_AGE', '4h'),
   UNSTICK_POLL_INITIAL: duration('UNSTICK_POLL_INITIAL', '30s'),
   UNSTICK_POLL_MAX: duration('UNSTICK_POLL_MAX', '5m'),
-  UNSTICK_WRAP_LIMIT: optionalDuration('UNSTICK_WRAP_LIMIT'),
+  UNSTICK_WRAP_LIMIT: optionalDuration(),
   UNSTICK_TASK_REASON: z.string().min(1).default('unstick: closed stuck voice Task after the call ended'),
-  UNSTICK_DISCOVERY_RPS: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return 2.5;
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n <= 0 || n > 3) {
-        ctx.addIssue({ code: 'custom', message: `UNSTICK_DISCOVERY_RPS=${JSON.stringify(raw)} must be a number above 0 and at most 3 (Twilio's EvaluateTaskAttributes limit)` });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  /** Tasks whose attributes match this expression are never written. */
+  UNSTICK_PROTECT_TASKS: optionalExpression('taskType IN ["callback","voicemail"] OR conversations.external_contact != null'),
+  /** A Task created more than this long after its call ended is not that call's live Task (callback, voicemail). */
+  UNSTICK_POST_CALL_TASK_AFTER: duration('UNSTICK_POST_CALL_TASK_AFTER', '2m', { allowZero: true }),
+  UNSTICK_DISCOVERY_RPS: optional(2.5, (raw) => {
+    const n = Number(raw);
+    return Number.isFinite(n) && n > 0 && n <= 3 ? n : new Bad("must be a number above 0 and at most 3 (Twilio's EvaluateTaskAttributes limit)");
+  }),
 
   UNSTICK_SWEEP_INTERVAL: duration('UNSTICK_SWEEP_INTERVAL', '15m'),
   UNSTICK_SWEEP_CRON: z.string().optional(),
   UNSTICK_SWEEP_CATCHUP: duration('UNSTICK_SWEEP_CATCHUP', '1h'),
-  UNSTICK_SWEEP_MAX_ACTIONS: int('UNSTICK_SWEEP_MAX_ACTIONS', 500, 0, 1_000_000),
-  UNSTICK_SWEEP_CONCURRENCY: int('UNSTICK_SWEEP_CONCURRENCY', 40, 1, 1000),
+  UNSTICK_SWEEP_MAX_ACTIONS: int(500, 0, 1_000_000),
+  UNSTICK_SWEEP_CONCURRENCY: int(40, 1, 1000),
   UNSTICK_EXECUTION_THRESHOLD: duration('UNSTICK_EXECUTION_THRESHOLD', '4h'),
   UNSTICK_SWEEP_CHANNELS: z.string().default('voice,sms,webchat'),
-  UNSTICK_SWEEP_WATCH_LIVE_CALLS: bool('UNSTICK_SWEEP_WATCH_LIVE_CALLS', true),
+  UNSTICK_SWEEP_WATCH_LIVE_CALLS: bool(true),
 
   WEBHOOK_HOST: z.string().default('0.0.0.0'),
-  WEBHOOK_PORT: int('WEBHOOK_PORT', 8080, 0, 65535),
-  WEBHOOK_PUBLIC_URL: optionalUrl('WEBHOOK_PUBLIC_URL'),
-  WEBHOOK_MAX_BODY_BYTES: int('WEBHOOK_MAX_BODY_BYTES', 65536, 1024, 10 * 1024 * 1024),
+  WEBHOOK_PORT: int(8080, 0, 65535),
+  WEBHOOK_PUBLIC_URL: optionalUrl(),
+  WEBHOOK_MAX_BODY_BYTES: int(65536, 1024, 10 * 1024 * 1024),
   /** Comma list of `+15551230000=FWxxxxxxxx…`: the Studio Flow each number's status callbacks are redirected to (302). */
   WEBHOOK_FLOW_REDIRECTS: z.string().optional(),
   /** Rebuild the signed URL from X-Forwarded-Proto/-Host when WEBHOOK_PUBLIC_URL is unset (only behind a trusted proxy). */
-  WEBHOOK_TRUST_PROXY: bool('WEBHOOK_TRUST_PROXY', false),
+  WEBHOOK_TRUST_PROXY: bool(false),
 });
 
 export interface TemporalConfig {
@@ -261,6 +254,13 @@ export interface SweepConfig {
   watchLiveCalls: boolean;
 }
 
+export interface PolicyConfig {
+  /** Operator protection: a TaskRouter-style expression (source) over Task attributes; a matching Task is never written. */
+  protectTasks?: string;
+  /** A Task created more than this long after its call ended is not that call's live Task, and is never written. */
+  postCallTaskAfterMs: number;
+}
+
 export interface WebhookConfig {
   host: string;
   port: number;
@@ -280,6 +280,7 @@ export interface Config {
   twilio: TwilioConfig;
   callWatch: CallWatchConfig;
   sweep: SweepConfig;
+  policy: PolicyConfig;
   webhook: WebhookConfig;
 }
 
@@ -381,6 +382,10 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
       executionThresholdMs: e.UNSTICK_EXECUTION_THRESHOLD,
       channels,
       watchLiveCalls: e.UNSTICK_SWEEP_WATCH_LIVE_CALLS,
+    },
+    policy: {
+      protectTasks: e.UNSTICK_PROTECT_TASKS,
+      postCallTaskAfterMs: e.UNSTICK_POST_CALL_TASK_AFTER,
     },
     webhook: {
       host: e.WEBHOOK_HOST,

@@ -1,8 +1,8 @@
 /** TaskRouter v1 (taskrouter.twilio.com): Workspaces, TaskChannels, Tasks (with ETag/If-Match), Events. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../core';
-import { ExpressionError, evaluate, parseExpression, pinnedValue } from '../expression';
-import type { Expr } from '../expression';
+import { ExpressionError, evaluate, parseExpression, pinnedValue } from '../../policy/expression';
+import type { Expr } from '../../policy/expression';
 import { TwilioHttpError, badRequest, clampPageSize, many, metaEnvelope, notFound, one, pageRecords, parseDateParam } from '../format';
 import type { SortSpec } from '../format';
 import { sendList } from '../listBody';
