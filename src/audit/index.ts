@@ -109,6 +109,12 @@ export async function runAudit({ twilio, config, fix }: RunAuditOptions): Promis
       if (!f.proposedStatusCallback) continue;
       const before = f.statusCallback ?? null;
       try {
+        // Read it again right before the write: a number someone re-wired since the audit's list is left alone.
+        const now = await twilio.incomingPhoneNumbers(f.resourceSid).fetch();
+        if ((now.statusCallback ?? null) !== before) {
+          f.fixError = `status_callback changed since the audit read it (now ${JSON.stringify(now.statusCallback ?? null)}): not changed; run audit again`;
+          continue;
+        }
         const updated = await twilio.incomingPhoneNumbers(f.resourceSid).update({ statusCallback: f.proposedStatusCallback, statusCallbackMethod: 'POST' });
         f.fixed = { field: 'status_callback', before, after: updated.statusCallback };
         changes.push({ numberSid: f.resourceSid, phoneNumber: f.label, field: 'status_callback', before, after: updated.statusCallback });

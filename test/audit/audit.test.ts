@@ -97,6 +97,21 @@ describe('audit (emulator, real twilio SDK)', function () {
     assert.deepEqual(again.findings.map((f) => f.check).sort(), ['concurrent-calls', 'send-and-wait-timeout']);
   });
 
+  it('--fix leaves a number alone that was re-wired after the audit read it', async () => {
+    const s = emu.seeded;
+    const other = 'https://other-app.example.com/status';
+    // Right after the audit's list of numbers is answered, another app takes the number's status callback.
+    const hook = emu.admin.afterResponse({ method: 'GET', endpoint: 'api:IncomingPhoneNumbers', times: 1 }, () =>
+      emu.admin.setNumber(s.misconfiguredNumberSid, { statusCallback: other }),
+    );
+    const report = await runAudit({ twilio, config: auditConfig(emu), fix: true });
+
+    assert.equal(emu.admin.hookFires(hook), 1);
+    assert.deepEqual(report.changes, []);
+    assert.match(findingsOn(report, s.misconfiguredNumberSid)[0]?.fixError ?? '', /changed since the audit read it/);
+    assert.equal((await twilio.incomingPhoneNumbers(s.misconfiguredNumberSid).fetch()).statusCallback, other);
+  });
+
   it("with WEBHOOK_PUBLIC_URL, --fix uses unstick's webhook only for numbers the webhook redirects to their flow", async () => {
     const s = emu.seeded;
     const publicUrl = 'https://unstick.example.com';
