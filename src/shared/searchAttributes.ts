@@ -4,7 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const CallSidKey = defineSearchAttributeKey('CallSid', SearchAttributeType.KEYWORD);
 export const ExecutionSidKey = defineSearchAttributeKey('ExecutionSid', SearchAttributeType.KEYWORD);
 export const TaskSidKey = defineSearchAttributeKey('TaskSid', SearchAttributeType.KEYWORD);
-/** e.g. `clean`, `closed`, `live-flagged`, `dry-run`, `skipped`, `error`, `watching`. */
+/** One of the policy's OUTCOME values: `watching`, `clean`, `closed`, `dry-run`, `skipped`, `live-flagged`, `errors`. */
 export const UnstickOutcomeKey = defineSearchAttributeKey('UnstickOutcome', SearchAttributeType.KEYWORD);
 
 export const ALL_SEARCH_ATTRIBUTES = [CallSidKey, ExecutionSidKey, TaskSidKey, UnstickOutcomeKey] as const;

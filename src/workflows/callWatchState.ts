@@ -1,0 +1,201 @@
+/**
+ * What one callWatch knows and has done, and the handlers that change it: status callbacks (ordered by Twilio's
+ * SequenceNumber), links to its Task and Execution, the `state` query and the `reconcileNow` update. The workflow
+ * function (callWatch.ts) drives the phases; everything it records goes through here.
+ */
+import * as wf from '@temporalio/workflow';
+import type { CallInfo } from '../activities/callActivities';
+import type { CallFacts, ExecutionFacts, PolicySettings, TaskFacts } from '../policy/types';
+import { isTerminalCallStatus, TASK_STATUSES, type TaskAssignmentStatus } from '../shared/constants';
+import {
+  callStatusSignal,
+  executionLinkSignal,
+  reconcileNowUpdate,
+  stateQuery,
+  taskLinkSignal,
+  type CallStatusEvent,
+  type CallWatchInput,
+  type CallWatchState,
+  type ReconcileResult,
+} from '../shared/messages';
+import { CallSidKey, ExecutionSidKey, TaskSidKey, UnstickOutcomeKey } from '../shared/searchAttributes';
+import { OUTCOME } from '../policy/outcome';
+
+export interface CallWatchResult {
+  callSid: string;
+  outcome: string;
+  callStatus: string;
+  callEndedAtMs?: number;
+  lastSequenceNumber?: number;
+  executionSid?: string;
+  executionStatus?: string;
+  taskSid?: string;
+  taskStatus?: string;
+  actions: CallWatchState['actions'];
+  skipped: CallWatchState['skipped'];
+  dryRun: boolean;
+  summary: string;
+}
+
+const WRITE_KINDS = ['end-execution', 'cancel-task', 'complete-task'] as const;
+const RECORDED_RESULTS = ['done', 'dry-run', 'already-closed', 'capped', 'changed'] as const;
+
+export class CallWatch {
+  readonly state: CallWatchState;
+  readonly startedAtMs: number;
+  readonly settings: PolicySettings;
+  /** Bumped by `reconcileNow`: a wait in progress ends early. */
+  wakeups = 0;
+  /** Checks made so far; `reconcileNow` returns after the next one. */
+  checks = 0;
+  private readonly indexed = new Set<string>();
+
+  constructor(readonly input: CallWatchInput) {
+    const s = input.settings;
+    this.state = input.carried ?? { callSid: input.callSid, phase: 'waiting-for-end', callStatus: 'unknown', actions: [], skipped: [], dryRun: s.dryRun };
+    this.startedAtMs = input.startedAtMs ?? wf.workflowInfo().startTime.getTime();
+    this.settings = {
+      graceMs: s.graceMs,
+      maxAgeMs: s.maxAgeMs,
+      wrapLimitMs: s.wrapLimitMs,
+      messagingIdleMs: s.messagingIdleMs,
+      taskReason: s.taskReason,
+      postCallTaskAfterMs: s.postCallTaskAfterMs,
+      ...(s.protectTasks !== undefined ? { protectTasks: s.protectTasks } : {}),
+    };
+  }
+
+  /** Registers the signal, query and update handlers, and the search attributes every watch carries. */
+  listen(): void {
+    const st = this.state;
+    wf.setHandler(callStatusSignal, (ev: CallStatusEvent) => {
+      if (ev.callSid !== st.callSid) return;
+      if (ev.sequenceNumber !== undefined) {
+        // Duplicates and callbacks that arrive after a later one change nothing.
+        if (st.lastSequenceNumber !== undefined && ev.sequenceNumber <= st.lastSequenceNumber) return;
+        st.lastSequenceNumber = ev.sequenceNumber;
+      }
+      this.applyCallStatus(ev.status, ev.timestampMs);
+    });
+    wf.setHandler(taskLinkSignal, (ev) => {
+      if (ev.callSid !== st.callSid) return;
+      if (st.taskSid && st.taskSid !== ev.taskSid && ['canceled', 'completed'].includes(ev.assignmentStatus ?? '')) return;
+      st.taskSid = ev.taskSid;
+      st.workspaceSid = ev.workspaceSid;
+      if (ev.assignmentStatus) st.taskStatus = ev.assignmentStatus;
+    });
+    wf.setHandler(executionLinkSignal, (ev) => {
+      if (ev.callSid !== st.callSid) return;
+      st.executionSid = ev.executionSid;
+      st.flowSid = ev.flowSid;
+    });
+    wf.setHandler(stateQuery, () => st);
+    wf.setHandler(reconcileNowUpdate, async () => {
+      const target = this.checks + 1;
+      this.wakeups++;
+      await wf.condition(() => this.checks >= target || st.phase === 'done');
+      return st;
+    });
+    wf.upsertSearchAttributes([
+      { key: CallSidKey, value: st.callSid },
+      { key: UnstickOutcomeKey, value: st.outcome ?? OUTCOME.watching },
+    ]);
+  }
+
+  isEnded(): boolean {
+    return isTerminalCallStatus(this.state.callStatus);
+  }
+
+  /** The watched call as the policy sees it (its SID always set). */
+  callFacts(): CallFacts & { sid: string } {
+    const st = this.state;
+    return { sid: st.callSid, status: st.callStatus as CallFacts['status'], endedAtMs: st.callEndedAtMs, startedAtMs: this.startedAtMs };
+  }
+
+  applyCallStatus(status: string, atMs: number | undefined): void {
+    if (this.isEnded()) return; // a call that ended cannot come back
+    this.state.callStatus = status;
+    if (isTerminalCallStatus(status)) this.state.callEndedAtMs = atMs ?? Date.now();
+  }
+
+  applyCallInfo(info: CallInfo): void {
+    if (info.status === 'gone' || info.status === 'unknown') {
+      if (!this.isEnded()) this.state.callStatus = info.status;
+      return;
+    }
+    this.applyCallStatus(info.status, info.endedAtMs);
+  }
+
+  setOutcome(outcome: string): void {
+    this.state.outcome = outcome;
+    wf.upsertSearchAttributes([{ key: UnstickOutcomeKey, value: outcome }]);
+  }
+
+  index(key: typeof ExecutionSidKey | typeof TaskSidKey, sid: string): void {
+    if (this.indexed.has(sid)) return;
+    this.indexed.add(sid);
+    wf.upsertSearchAttributes([{ key, value: sid }]);
+  }
+
+  /** What the workflow knows of its Execution: a link, never enough to write on (the activity reads it fresh). */
+  linkedExecution(): ExecutionFacts | undefined {
+    const st = this.state;
+    if (!st.executionSid) return undefined;
+    const state = st.executionStatus === 'ended' || st.executionStatus === 'gone' ? st.executionStatus : 'unknown';
+    return { sid: st.executionSid, state, trigger: 'unknown', source: 'list' };
+  }
+
+  linkedTask(): TaskFacts | undefined {
+    const st = this.state;
+    if (!st.taskSid) return undefined;
+    const known = (TASK_STATUSES as readonly string[]).includes(st.taskStatus ?? '') ? (st.taskStatus as TaskAssignmentStatus) : undefined;
+    return { sid: st.taskSid, state: known === 'completed' || known === 'canceled' ? known : 'unknown', attributes: { kind: 'unknown' }, source: 'list' };
+  }
+
+  /** Records what a reconcile activity did: a write (or its dry run) as an action, a skip with its reason. */
+  note(r: ReconcileResult, resource: 'execution' | 'task'): void {
+    const st = this.state;
+    const sid = resource === 'task' ? st.taskSid! : st.executionSid!;
+    const kind = r.action.kind;
+    let status = r.observedStatus;
+    if ((WRITE_KINDS as readonly string[]).includes(kind)) {
+      const k = kind as (typeof WRITE_KINDS)[number];
+      if ((RECORDED_RESULTS as readonly string[]).includes(r.result)) {
+        st.actions.push({ kind: k, sid, result: r.result as (typeof RECORDED_RESULTS)[number], reason: r.action.reason, atMs: Date.now() });
+      }
+      if (r.result === 'done') status = k === 'end-execution' ? 'ended' : k === 'cancel-task' ? 'canceled' : 'completed';
+    } else if (kind === 'skip') {
+      this.noteSkip(sid, r.action.reason, r.action.detail);
+    }
+    if (resource === 'task') st.taskStatus = status;
+    else st.executionStatus = status;
+  }
+
+  noteSkip(sid: string | undefined, reason: string, detail?: string): void {
+    const st = this.state;
+    if (!st.skipped.some((x) => x.sid === sid && x.reason === reason)) st.skipped.push({ sid, reason, ...(detail ? { detail } : {}) });
+  }
+
+  result(outcome: string): CallWatchResult {
+    const st = this.state;
+    const summary =
+      `call ${st.callSid} ${st.callStatus}; ` +
+      (st.actions.length ? st.actions.map((a) => `${a.kind} ${a.sid}: ${a.result}`).join(', ') : 'nothing to close') +
+      (st.skipped.length ? `; skipped: ${st.skipped.map((x) => `${x.sid ?? '-'} (${x.reason})`).join(', ')}` : '');
+    return {
+      callSid: st.callSid,
+      outcome,
+      callStatus: st.callStatus,
+      callEndedAtMs: st.callEndedAtMs,
+      lastSequenceNumber: st.lastSequenceNumber,
+      executionSid: st.executionSid,
+      executionStatus: st.executionStatus,
+      taskSid: st.taskSid,
+      taskStatus: st.taskStatus,
+      actions: st.actions,
+      skipped: st.skipped,
+      dryRun: this.input.settings.dryRun,
+      summary,
+    };
+  }
+}
