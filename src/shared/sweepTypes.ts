@@ -1,9 +1,14 @@
 /**
- * The sweep workflow's contract: its input (also what the Schedule passes), the audit report it returns, the
- * progress it answers to the `progress` query, and the shapes its page activities exchange. Workflow-safe.
+ * The sweep workflow's contract: its input (also what the Schedule passes), its defaults, the progress it answers to
+ * the `progress` query, what continueAsNew carries, and the shapes its page activities exchange. Counts and the
+ * report have modules of their own (re-exported here for the callers of the contract). Workflow-safe.
  */
 import { defineQuery } from '@temporalio/workflow';
 import type { CallWatchSettings } from './messages';
+import type { SweepActionRecord, SweepCounts, SweepError } from './sweepCounts';
+
+export * from './sweepCounts';
+export * from './sweepReport';
 
 export const SWEEP_WORKFLOW_TYPE = 'sweep';
 
@@ -80,55 +85,6 @@ export interface SweepInput {
 export type ResolvedSweepInput = Required<Omit<SweepInput, 'carried' | 'wrapLimitMs' | 'activityTaskQueue' | 'watchLiveCalls' | 'protectTasks'>> &
   Pick<SweepInput, 'wrapLimitMs' | 'activityTaskQueue' | 'watchLiveCalls' | 'protectTasks'>;
 
-export type SweepActionKind = 'cancel-task' | 'complete-task' | 'end-execution';
-/** `capped` = the policy would act, but maxActions was reached; `failed` = Twilio kept refusing. */
-export type SweepActionResult = 'done' | 'already-closed' | 'dry-run' | 'capped' | 'changed' | 'failed';
-
-export interface SweepActionRecord {
-  kind: SweepActionKind;
-  /** WT… or FN… */
-  sid: string;
-  /** WS… or FW… */
-  parentSid: string;
-  callSid?: string;
-  /** Status the resource was in when decided (Task assignment status, or `active`). */
-  fromStatus: string;
-  result: SweepActionResult;
-  reason: string;
-  /** Messaging Executions: the widget it was stuck in. */
-  widget?: string;
-  detail?: string;
-  atMs: number;
-}
-
-export interface SweepError {
-  sid?: string;
-  message: string;
-}
-
-export interface SweepCounts {
-  tasksSeen: number;
-  executionsSeen: number;
-  /** Writes Twilio accepted, by kind. */
-  closed: Record<SweepActionKind, number>;
-  /** Dry run: writes that would have been made, by kind. */
-  wouldClose: Record<SweepActionKind, number>;
-  /** Found closed or gone when written (someone else was faster). */
-  alreadyClosed: number;
-  /** Changed under us and, decided again, left alone. */
-  changed: number;
-  /** Decided to act but not written because maxActions was reached. */
-  capped: number;
-  /** Nothing to do (e.g. the Execution already ended). */
-  noAction: number;
-  /** By reason: call-live, owned-by-callwatch, attributes-unparsable, … */
-  skipped: Record<string, number>;
-  errors: number;
-  /** Live calls handed to a callWatch of their own (SweepInput.watchLiveCalls). Optional: older carried state lacks it. */
-  watchesStarted?: number;
-  /** Twilio requests made (including retries). */
-  requests: { reads: number; writes: number; throttled: number };
-}
 
 export interface PageResult {
   counts: SweepCounts;
@@ -218,32 +174,6 @@ export interface SweepCarried {
   notExamined: number;
 }
 
-export interface SweepReport {
-  sweepId: string;
-  trigger: string;
-  dryRun: boolean;
-  maxActions: number;
-  startedAtMs: number;
-  finishedAtMs: number;
-  workspaceSids: string[];
-  flowSids: string[];
-  channels: string[];
-  counts: SweepCounts;
-  actions: SweepActionRecord[];
-  actionsOmitted: number;
-  errors: SweepError[];
-  errorsOmitted: number;
-  /** True when maxActions stopped the sweep: the rest is left for the next run. */
-  capReached: boolean;
-  notExamined: number;
-  pages: number;
-  resumedPages: number;
-  /** Workflow runs (1 + continueAsNew count). */
-  runs: number;
-  /** One line for humans. */
-  summary: string;
-}
-
 export interface SweepProgress {
   sweepId: string;
   phase: SweepPhase;
@@ -268,48 +198,6 @@ export interface SweepProgress {
 }
 
 export const progressQuery = defineQuery<SweepProgress>('progress');
-
-export function emptyCounts(): SweepCounts {
-  return {
-    tasksSeen: 0,
-    executionsSeen: 0,
-    closed: { 'cancel-task': 0, 'complete-task': 0, 'end-execution': 0 },
-    wouldClose: { 'cancel-task': 0, 'complete-task': 0, 'end-execution': 0 },
-    alreadyClosed: 0,
-    changed: 0,
-    capped: 0,
-    noAction: 0,
-    skipped: {},
-    errors: 0,
-    requests: { reads: 0, writes: 0, throttled: 0 },
-  };
-}
-
-/** Adds `b` into `a` (mutates and returns `a`). */
-export function addCounts(a: SweepCounts, b: SweepCounts): SweepCounts {
-  a.tasksSeen += b.tasksSeen;
-  a.executionsSeen += b.executionsSeen;
-  for (const k of Object.keys(a.closed) as SweepActionKind[]) {
-    a.closed[k] += b.closed[k];
-    a.wouldClose[k] += b.wouldClose[k];
-  }
-  a.alreadyClosed += b.alreadyClosed;
-  a.changed += b.changed;
-  a.capped += b.capped;
-  a.noAction += b.noAction;
-  for (const [r, n] of Object.entries(b.skipped)) a.skipped[r] = (a.skipped[r] ?? 0) + n;
-  a.errors += b.errors;
-  if (b.watchesStarted) a.watchesStarted = (a.watchesStarted ?? 0) + b.watchesStarted;
-  a.requests.reads += b.requests.reads;
-  a.requests.writes += b.requests.writes;
-  a.requests.throttled += b.requests.throttled;
-  return a;
-}
-
-const sum = (r: Record<string, number>): number => Object.values(r).reduce((x, y) => x + y, 0);
-export const totalClosed = (c: SweepCounts): number => sum(c.closed);
-export const totalWouldClose = (c: SweepCounts): number => sum(c.wouldClose);
-export const totalSkipped = (c: SweepCounts): number => sum(c.skipped);
 
 export function resolveSweepInput(input: SweepInput): ResolvedSweepInput {
   const d = SWEEP_DEFAULTS;
@@ -337,44 +225,4 @@ export function resolveSweepInput(input: SweepInput): ResolvedSweepInput {
     watchLiveCalls: input.watchLiveCalls,
     trigger: input.trigger ?? 'manual',
   };
-}
-
-/** Markdown summary of a report or a running sweep, for the Web UI's current details. */
-export function sweepMarkdown(r: Pick<SweepReport, 'sweepId' | 'dryRun' | 'counts' | 'capReached' | 'maxActions' | 'pages' | 'runs' | 'actions' | 'actionsOmitted' | 'errors'> & { phase?: string }): string {
-  const c = r.counts;
-  const lines = [
-    `## Sweep ${r.sweepId}${r.dryRun ? ' (dry run)' : ''}${r.phase ? ` — ${r.phase}` : ''}`,
-    '',
-    '| | count |',
-    '| --- | ---: |',
-    `| Tasks examined | ${c.tasksSeen} |`,
-    `| Executions examined | ${c.executionsSeen} |`,
-    `| Tasks canceled | ${r.dryRun ? c.wouldClose['cancel-task'] : c.closed['cancel-task']} |`,
-    `| Tasks completed | ${r.dryRun ? c.wouldClose['complete-task'] : c.closed['complete-task']} |`,
-    `| Executions ended | ${r.dryRun ? c.wouldClose['end-execution'] : c.closed['end-execution']} |`,
-    `| Already closed | ${c.alreadyClosed} |`,
-    `| Changed under us | ${c.changed} |`,
-    `| Not written (maxActions) | ${c.capped} |`,
-    `| Errors | ${c.errors} |`,
-    `| Pages / runs | ${r.pages} / ${r.runs} |`,
-    `| Twilio requests (reads / writes / 429s) | ${c.requests.reads} / ${c.requests.writes} / ${c.requests.throttled} |`,
-  ];
-  if (r.dryRun) lines.push('', '_Dry run: the counts of canceled/completed/ended are what it would do; nothing was written._');
-  if (r.capReached) lines.push('', `**Stopped at maxActions = ${r.maxActions}**; the rest is left for the next sweep.`);
-  const skipped = Object.entries(c.skipped).sort((a, b) => b[1] - a[1]);
-  if (skipped.length) {
-    lines.push('', '### Skipped', '', '| reason | count |', '| --- | ---: |');
-    for (const [reason, n] of skipped) lines.push(`| ${reason} | ${n} |`);
-  }
-  if (r.actions.length) {
-    lines.push('', '### Actions', '', '| action | sid | call | result | from |', '| --- | --- | --- | --- | --- |');
-    for (const a of r.actions.slice(0, 25)) lines.push(`| ${a.kind} | ${a.sid} | ${a.callSid ?? ''} | ${a.result} | ${a.fromStatus} |`);
-    const more = r.actions.length - 25 + r.actionsOmitted;
-    if (more > 0) lines.push('', `…and ${more} more (full list, up to the cap, in the workflow result).`);
-  }
-  if (r.errors.length) {
-    lines.push('', '### Errors', '');
-    for (const e of r.errors.slice(0, 10)) lines.push(`- ${e.sid ? `${e.sid}: ` : ''}${e.message}`);
-  }
-  return lines.join('\n');
 }
