@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 
-import { SWEEP_WORKFLOW_TYPE, type SweepReport } from '../../src/shared/sweepTypes';
+import { SWEEP_WORKFLOW_TYPE, type SweepInput, type SweepReport } from '../../src/shared/sweepTypes';
 import { CallSidKey, UnstickOutcomeKey } from '../../src/shared/searchAttributes';
 import { callWorkflowId } from '../../src/shared/constants';
 import { createTwilioClient } from '../../src/twilio/client';
@@ -195,15 +195,26 @@ describe('sweep workflow', function () {
     assert.equal(report.counts.skipped['call-live'], seeded.byCategory.voiceLive.taskSids.length);
     assert.equal(report.actions.length, 4);
     assert.equal(report.actionsOmitted, ended - 4);
-    // The first run's history ends in ContinuedAsNew.
-    const history = await t.client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: undefined }).fetchHistory();
-    assert.ok(history.events!.length > 0);
-    let runs = 0;
+    // Every run but the last ends in ContinuedAsNew, carrying the totals; the first one starts the sweep afresh.
+    const runs: { runId: string; startMs: number; status: string }[] = [];
     for await (const wf of t.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-      runs++;
-      assert.ok(['COMPLETED', 'CONTINUED_AS_NEW'].includes(wf.status.name), wf.status.name);
+      runs.push({ runId: wf.runId, startMs: wf.startTime.getTime(), status: wf.status.name });
     }
-    assert.equal(runs, report.runs);
+    runs.sort((x, y) => x.startMs - y.startMs);
+    assert.equal(runs.length, report.runs);
+    assert.deepEqual(runs.map((r) => r.status), [...Array(runs.length - 1).fill('CONTINUED_AS_NEW'), 'COMPLETED']);
+    const first = await t.client.workflow.getHandle(workflowId, runs[0]!.runId).fetchHistory();
+    const events = first.events ?? [];
+    const started = events[0]?.workflowExecutionStartedEventAttributes;
+    assert.ok(started, 'the first event starts the workflow');
+    assert.equal(started.continuedExecutionRunId ?? '', '', 'the first run is not itself a continuation');
+    const last = events[events.length - 1]!;
+    assert.ok(last.workflowExecutionContinuedAsNewEventAttributes, 'the first run ends in ContinuedAsNew');
+    const carried = defaultPayloadConverter.fromPayload(last.workflowExecutionContinuedAsNewEventAttributes.input!.payloads![0]!) as SweepInput;
+    assert.ok(carried.carried, 'the next run gets the carried state');
+    assert.equal(carried.carried.runs, 1);
+    assert.ok(carried.carried.counts.tasksSeen > 0 && carried.carried.counts.tasksSeen < 23, `carried tasksSeen ${carried.carried.counts.tasksSeen}`);
+    assert.ok(carried.carried.cursor, 'and the cursor of the next page');
     await saveHistoryFixture('sweep-continue-as-new', t.client.workflow.getHandle(workflowId), t.server);
   });
 
