@@ -195,6 +195,23 @@ export class EmulatorAdmin {
     return createFlow(this.core, p);
   }
 
+  /** A malformed record, as a broken publish could serve it: stores the definition unvalidated (same revision). */
+  setRawFlowDefinition(flowSid: string, definition: unknown): void {
+    const f = this.core.store.flows.get(flowSid);
+    if (!f) throw new Error(`no Flow ${flowSid}`);
+    f.definition = definition as typeof f.definition;
+  }
+
+  /** What the emulator holds for a Task (purged ones included), for assertions; undefined when it never existed. */
+  inspectTask(sid: string): { status: TaskStatus; attributes: string; reason: string | null; version: number } | undefined {
+    const t = this.core.store.tasks.get(sid);
+    return t && { status: t.status, attributes: t.attributes, reason: t.reason, version: t.version };
+  }
+  inspectExecution(sid: string): { status: ExecutionStatus; flowSid: string; flowVersion: number } | undefined {
+    const e = this.core.store.executions.get(sid);
+    return e && { status: e.status, flowSid: e.flowSid, flowVersion: e.flowVersion };
+  }
+
   seedTasks(o: SeedTasksOptions): SeedTasksResult {
     return this.core.seeder.seedTasks(o);
   }

@@ -90,7 +90,7 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
       const writes = writesTo(r.requests);
       assert.equal(writes.length, 1);
       assert.ok(writes[0]!.uri.includes(r.run.taskSid!));
-      const task = stack.emu.core.store.tasks.get(r.run.taskSid!)!;
+      const task = stack.emu.admin.inspectTask(r.run.taskSid!)!;
       assert.equal(task.reason, stack.settings.taskReason);
       note('ms from call end to close (signal path, grace 1 s)', closeLatency(r.result));
     });
@@ -134,8 +134,8 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
       const handle = stack.temporal.client.workflow.getHandle(workflowId);
       const result = (await handle.result()) as CallWatchResult;
       assert.equal(result.outcome, 'closed');
-      assert.equal(stack.emu.core.store.tasks.get(run.taskSid!)!.status, 'completed');
-      assert.equal(stack.emu.core.store.executions.get(run.executionSid!)!.status, 'ended');
+      assert.equal(stack.emu.admin.inspectTask(run.taskSid!)!.status, 'completed');
+      assert.equal(stack.emu.admin.inspectExecution(run.executionSid!)!.status, 'ended');
       assert.deepEqual(result.actions.map((a) => a.kind).sort(), ['complete-task', 'end-execution']);
     } finally {
       stack.emu.admin.setLimits({ dropStatusCallbacks: 0, dropTaskRouterEvents: 0 });
@@ -165,8 +165,8 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
         return found.length === 1;
       });
       assert.deepEqual(writesTo(stack.requests.slice(before)), []);
-      assert.equal(stack.emu.core.store.tasks.get(run.taskSid!)!.status, 'assigned');
-      assert.equal(stack.emu.core.store.executions.get(run.executionSid!)!.status, 'active');
+      assert.equal(stack.emu.admin.inspectTask(run.taskSid!)!.status, 'assigned');
+      assert.equal(stack.emu.admin.inspectExecution(run.executionSid!)!.status, 'active');
     } finally {
       await handle.terminate('test done');
       stack.emu.admin.hangup(run.callSid!);
@@ -248,7 +248,7 @@ describe('callWatch survives a worker kill and a Temporal restart', function () 
     await stack.startWorkers();
     const result = (await handle.result()) as CallWatchResult;
     assert.equal(result.outcome, 'closed');
-    assert.equal(stack.emu.core.store.tasks.get(run.taskSid!)!.status, 'canceled');
+    assert.equal(stack.emu.admin.inspectTask(run.taskSid!)!.status, 'canceled');
     assert.equal(writesTo(stack.requests, run.taskSid).length, 1);
     await saveHistoryFixture('callWatch-restart', handle, stack.temporal.server);
   });
@@ -293,7 +293,7 @@ describe('callWatch continues as new on a long live call and keeps what it knows
     // The hang-up plays out normally (final callback → 302 → Studio; the agent wraps up), so nothing is left to close.
     assert.equal(result.outcome, 'clean', result.summary);
     assert.deepEqual(writesTo(stack.requests.slice(before)), []);
-    assert.equal(stack.emu.core.store.executions.get(run.executionSid!)!.status, 'ended');
-    assert.equal(stack.emu.core.store.tasks.get(run.taskSid!)!.status, 'completed');
+    assert.equal(stack.emu.admin.inspectExecution(run.executionSid!)!.status, 'ended');
+    assert.equal(stack.emu.admin.inspectTask(run.taskSid!)!.status, 'completed');
   });
 });

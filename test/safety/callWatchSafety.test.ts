@@ -28,8 +28,8 @@ describe('decision safety: callWatch', function () {
     stack.emu.admin.updateSettings({ taskListAttributes: 'full' });
   });
 
-  const attrsOf = (sid: string): Record<string, unknown> => JSON.parse(stack.emu.core.store.tasks.get(sid)!.attributes) as Record<string, unknown>;
-  const statusOf = (sid: string) => stack.emu.core.store.tasks.get(sid)?.status;
+  const attrsOf = (sid: string): Record<string, unknown> => JSON.parse(stack.emu.admin.inspectTask(sid)!.attributes) as Record<string, unknown>;
+  const statusOf = (sid: string) => stack.emu.admin.inspectTask(sid)?.status;
   const tasksPosts = (sid: string) => stack.requests.filter((r) => r.method === 'POST' && r.uri.includes(sid));
 
   /** A call whose Task is stuck `assigned` after the call ended (TaskRouter/voice desync), no callbacks sent. */

@@ -27,7 +27,7 @@ describe('decision safety: sweep', function () {
     rig = undefined;
   });
 
-  const attrsOf = (sid: string): Record<string, unknown> => JSON.parse(rig!.emu.core.store.tasks.get(sid)!.attributes) as Record<string, unknown>;
+  const attrsOf = (sid: string): Record<string, unknown> => JSON.parse(rig!.emu.admin.inspectTask(sid)!.attributes) as Record<string, unknown>;
   const postsTo = (sid: string): number => [...rig!.writesByPath].filter(([p]) => p.endsWith(sid)).reduce((n, [, c]) => n + c, 0);
 
   /**
@@ -107,7 +107,7 @@ describe('decision safety: sweep', function () {
     const admin = rig.emu.admin;
     const sids = admin.seedExecutions({ count: 2, kind: 'webchat', ageMs: 30 * HOUR, lastStepAgeMs: 25 * HOUR }).executionSids;
     // A malformed record (a state without a type), as a broken publish or an API change could serve it.
-    rig.emu.core.store.flows.get(rig.emu.seeded.webchatFlowSid)!.definition = { states: [{ name: 'Trigger' }] } as never;
+    rig.emu.admin.setRawFlowDefinition(rig.emu.seeded.webchatFlowSid, { states: [{ name: 'Trigger' }] });
 
     const report = await runSweep(t, rig, testInput(rig, { channels: ['webchat'], executionThresholdMs: 4 * HOUR }));
 

@@ -75,13 +75,13 @@ export async function runSweep(t: TestTemporal, rig: SweepRig, input: SweepInput
 }
 
 export function taskStatus(rig: SweepRig, sid: string): string | undefined {
-  return rig.emu.core.store.tasks.get(sid)?.status;
+  return rig.emu.admin.inspectTask(sid)?.status;
 }
 
 export function taskReason(rig: SweepRig, sid: string): string | null | undefined {
-  return rig.emu.core.store.tasks.get(sid)?.reason;
+  return rig.emu.admin.inspectTask(sid)?.reason;
 }
 
 export function executionStatus(rig: SweepRig, sid: string): string | undefined {
-  return rig.emu.core.store.executions.get(sid)?.status;
+  return rig.emu.admin.inspectExecution(sid)?.status;
 }

@@ -145,16 +145,13 @@ describe('sweep workflow', function () {
   it('re-reads and decides again when the Task changed under it (412 on If-Match)', async () => {
     rig = await startRig(t, { settings: { taskListAttributes: 'null' } });
     const [sid] = rig.emu.admin.seedTasks({ count: 1, assignmentStatuses: ['pending'] }).taskSids;
-    // Hold the first write long enough to change the Task in between.
-    rig.emu.admin.addFault({ endpoint: 'taskrouter:Tasks', method: 'POST', latencyMs: 400, times: 1 });
+    // Right after the sweep's fresh read of the Task, someone else updates it (a harmless attribute): its ETag changes.
+    const hook = rig.emu.admin.afterResponse({ method: 'GET', pathIncludes: sid!, times: 1 }, () =>
+      rig!.emu.admin.updateTask(sid!, { attributes: { ...JSON.parse(rig!.emu.admin.inspectTask(sid!)!.attributes), note: 'touched' } }),
+    );
     rig.emu.admin.resetCounters();
-    const worker = await rig.worker();
-    const report = await worker.runUntil(async () => {
-      const done = t.client.workflow.execute(SWEEP_WORKFLOW_TYPE, { taskQueue: rig!.taskQueue, workflowId: uniqueId('sweep-412'), args: [testInput(rig!, { channels: ['voice'] })] });
-      await waitUntil('the first write to arrive', () => (rig!.emu.admin.counters().byEndpoint['taskrouter:Tasks POST'] ?? 0) >= 1, { intervalMs: 5 });
-      rig!.emu.core.store.tasks.get(sid!)!.version++; // someone else updated it: its ETag changed
-      return (await done) as SweepReport;
-    });
+    const report = await runSweep(t, rig, testInput(rig, { channels: ['voice'] }));
+    assert.equal(rig.emu.admin.hookFires(hook), 1);
     const hits = rig.emu.admin.counters();
     assert.equal(hits.byStatus['412'], 1);
     assert.equal(hits.byEndpoint['taskrouter:Tasks POST'], 2, 'the stale write, then one with the fresh ETag');
