@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import { startEmulatorProcess } from './emulatorProcess';
-import { DEFAULT_MIX } from './sweep';
+import { DEFAULT_MIX } from './sweepReport';
 import { createTwilioClient, twilioHostRewrite, type TwilioClient } from '../src/twilio/client';
 import { createNodeHttpTwilioClient } from './nativeHttpClient';
 

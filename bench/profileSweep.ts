@@ -13,7 +13,7 @@ import { emptyCounts } from '../src/shared/sweepTypes';
 import { startDevServer } from '../src/temporal/devServer';
 import { createTwilioClient } from '../src/twilio/client';
 import { startEmulatorProcess } from './emulatorProcess';
-import { DEFAULT_MIX } from './sweep';
+import { DEFAULT_MIX } from './sweepReport';
 
 async function main() {
   const args = process.argv.slice(2);

@@ -1,7 +1,7 @@
 /**
  * Benchmark entry point: `npm run bench -- <name> [options]`. One benchmark so far: `sweep`.
  */
-import { main as sweepMain } from './sweep';
+import { main as sweepMain } from './sweepCli';
 
 const BENCHMARKS: Record<string, (argv: string[]) => Promise<number>> = {
   sweep: sweepMain,

@@ -7,8 +7,10 @@ import { ConfigError } from './config';
 import { EXIT_CONFIG, EXIT_FAILURE, getConfig } from './cli/context';
 import * as audit from './cli/audit';
 import * as emulator from './cli/emulator';
+import * as envFile from './cli/envFile';
 import * as schedule from './cli/schedule';
 import * as sweep from './cli/sweep';
+import * as temporal from './cli/temporal';
 import * as temporalPath from './cli/temporalPath';
 import * as up from './cli/up';
 import * as watch from './cli/watch';
@@ -26,14 +28,18 @@ const COMMANDS: Array<{ register(program: Command): void }> = [
   sweep,
   schedule,
   watch,
+  temporal,
+  envFile,
 ];
 
 export function buildProgram(): Command {
   const program = new Command('unstick')
     .description('Durable reconciler for Twilio contact centers: ends stuck Studio Executions and TaskRouter Tasks')
     .showHelpAfterError()
-    // Every command validates the whole configuration first, so a bad variable stops it before anything starts.
-    .hook('preAction', () => {
+    // Every command validates the whole configuration first (after --dotenv), so a bad variable stops it before
+    // anything starts.
+    .hook('preAction', (cmd) => {
+      envFile.loadEnvFile(cmd.opts<{ dotenv?: string }>().dotenv);
       getConfig();
     });
   for (const mod of COMMANDS) mod.register(program);
@@ -54,9 +60,14 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       process.stderr.write(`unstick: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exitCode = EXIT_FAILURE;
     }
+    // A failed start-up may leave handles behind (the Temporal runtime, a half-open connection): exit, don't hang.
+    if (runAsCli()) process.exit(process.exitCode);
   }
 }
 
-// Run when executed (tsx src/cli.ts, bin/unstick.js), not when imported by a test.
-const entry = require.main?.filename ?? '';
-if (require.main === module || /[\\/]bin[\\/]unstick(\.js)?$/.test(entry)) void main();
+/** Executed (tsx src/cli.ts, bin/unstick.js), not imported by a test. */
+function runAsCli(): boolean {
+  return require.main === module || /[\\/]bin[\\/]unstick(\.js)?$/.test(require.main?.filename ?? '');
+}
+
+if (runAsCli()) void main();

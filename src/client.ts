@@ -8,7 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { TemporalConfig } from './config';
 
 /** The `tls` option shared by Connection and NativeConnection; undefined means plain TCP. */
-export function tlsOptions(cfg: TemporalConfig): TLSConfig | undefined {
+function tlsOptions(cfg: TemporalConfig): TLSConfig | undefined {
   if (!cfg.tls) return undefined;
   const tls: TLSConfig = {};
   if (cfg.tlsServerName) tls.serverNameOverride = cfg.tlsServerName;

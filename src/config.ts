@@ -6,8 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as dotenv from 'dotenv';
 import { z } from 'zod';
-import { msToNumber } from '@temporalio/common/lib/time';
-import { ExpressionError, compileProtection } from './policy/expression';
+import { DEFAULTS } from './shared/defaults';
+import { SWEEP_CHANNELS, TASK_QUEUE, isSweepChannel } from './shared/names';
+import { Bad, bool, duration, hostPort, int, optional, optionalCron, optionalDuration, optionalExpression, optionalPort, optionalUrl, sidList } from './configValues';
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -18,123 +19,6 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const hostPort = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-
-/** Milliseconds from `1500` or an `ms`-style string (`30s`, `4h`); NaN when it is neither. */
-function parseDurationMs(raw: string): number {
-  const v = raw.trim();
-  try {
-    return /^\d+$/.test(v) ? Number(v) : msToNumber(v as never);
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function duration(name: string, fallback: string, opts: { allowZero?: boolean } = {}) {
-  return z
-    .string()
-    .default(fallback)
-    .transform((raw, ctx) => {
-      const ms = parseDurationMs(raw);
-      if (!Number.isFinite(ms) || ms < 0 || (!opts.allowZero && ms === 0)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name}=${JSON.stringify(raw)} is not a duration; use a number of milliseconds or a value like "30s", "5m", "4h"`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
-}
-
-/** Why a variable's value is bad: the sentence after `NAME="value"` in its problem line. */
-class Bad {
-  constructor(readonly message: string) {}
-}
-
-/**
- * A variable that may be unset: unset or blank gives `fallback`; otherwise `parse` gives the value, or a Bad that
- * becomes the variable's one problem line (loadConfig puts `NAME="value"` in front unless the message starts with it).
- */
-function optional<T, F>(fallback: F, parse: (raw: string) => T | Bad) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return fallback;
-      const v = parse(raw);
-      if (v instanceof Bad) {
-        ctx.addIssue({ code: 'custom', message: v.message });
-        return z.NEVER;
-      }
-      return v;
-    });
-}
-
-function optionalDuration() {
-  return optional(undefined, (raw) => {
-    const ms = parseDurationMs(raw);
-    return Number.isFinite(ms) && ms > 0 ? ms : new Bad('is not a duration; use e.g. "30m" or leave it unset');
-  });
-}
-
-function bool(fallback: boolean) {
-  return optional(fallback, (raw) => {
-    const v = raw.trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-    if (['0', 'false', 'no', 'off'].includes(v)) return false;
-    return new Bad('is not a boolean; use true or false');
-  });
-}
-
-function int(fallback: number, min: number, max: number) {
-  return optional(fallback, (raw) => {
-    const n = Number(raw.trim());
-    return Number.isInteger(n) && n >= min && n <= max ? n : new Bad(`must be a whole number from ${min} to ${max}`);
-  });
-}
-
-function optionalPort() {
-  return optional(undefined, (raw) => {
-    const n = Number(raw.trim());
-    return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : new Bad('is not a TCP port (1-65535)');
-  });
-}
-
-function sidList(name: string, prefix: string) {
-  return optional([] as string[], (raw) => {
-    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = items.filter((s) => !new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(s));
-    if (bad.length === 0) return items;
-    return new Bad(`${name} has ${bad.map((b) => JSON.stringify(b)).join(', ')}: each entry must be a ${prefix}… SID (${prefix} + 32 hex digits), comma-separated`);
-  });
-}
-
-function optionalUrl() {
-  return optional(undefined, (raw) => {
-    try {
-      const u = new URL(raw.trim());
-      if (u.protocol === 'http:' || u.protocol === 'https:') return raw.trim().replace(/\/+$/, '');
-    } catch {
-      // not a URL at all
-    }
-    return new Bad('is not an http(s) URL, e.g. https://unstick.example.com');
-  });
-}
-
-/** A TaskRouter-style expression that may be unset; the value is the (trimmed) source, parsed here so a typo stops start-up. */
-function optionalExpression(example: string) {
-  return optional(undefined, (raw) => {
-    try {
-      compileProtection(raw); // positions in the message count from the value as given
-      return raw.trim();
-    } catch (err) {
-      if (!(err instanceof ExpressionError)) throw err;
-      return new Bad(`is not a valid TaskRouter expression: ${err.message} (e.g. ${example})`);
-    }
-  });
-}
-
 const schema = z.object({
   TEMPORAL_ADDRESS: z
     .string()
@@ -143,7 +27,7 @@ const schema = z.object({
       message: 'must be host:port, e.g. localhost:7233 or my-ns.a1b2c.tmprl.cloud:7233',
     }),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('unstick'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   TEMPORAL_TLS: bool(false),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
@@ -172,28 +56,28 @@ const schema = z.object({
   TWILIO_FLOW_SIDS: sidList('TWILIO_FLOW_SIDS', 'FW'),
 
   UNSTICK_DRY_RUN: bool(false),
-  UNSTICK_GRACE_PERIOD: duration('UNSTICK_GRACE_PERIOD', '2m', { allowZero: true }),
-  UNSTICK_MAX_AGE: duration('UNSTICK_MAX_AGE', '4h'),
-  UNSTICK_POLL_INITIAL: duration('UNSTICK_POLL_INITIAL', '30s'),
-  UNSTICK_POLL_MAX: duration('UNSTICK_POLL_MAX', '5m'),
+  UNSTICK_GRACE_PERIOD: duration('UNSTICK_GRACE_PERIOD', DEFAULTS.callWatch.graceMs, { allowZero: true }),
+  UNSTICK_MAX_AGE: duration('UNSTICK_MAX_AGE', DEFAULTS.callWatch.maxAgeMs),
+  UNSTICK_POLL_INITIAL: duration('UNSTICK_POLL_INITIAL', DEFAULTS.callWatch.pollInitialMs),
+  UNSTICK_POLL_MAX: duration('UNSTICK_POLL_MAX', DEFAULTS.callWatch.pollMaxMs),
   UNSTICK_WRAP_LIMIT: optionalDuration(),
-  UNSTICK_TASK_REASON: z.string().min(1).default('unstick: closed stuck voice Task after the call ended'),
+  UNSTICK_TASK_REASON: z.string().min(1).default(DEFAULTS.callWatch.taskReason),
   /** Tasks whose attributes match this expression are never written. */
   UNSTICK_PROTECT_TASKS: optionalExpression('taskType IN ["callback","voicemail"] OR conversations.external_contact != null'),
   /** A Task created more than this long after its call ended is not that call's live Task (callback, voicemail). */
-  UNSTICK_POST_CALL_TASK_AFTER: duration('UNSTICK_POST_CALL_TASK_AFTER', '2m', { allowZero: true }),
+  UNSTICK_POST_CALL_TASK_AFTER: duration('UNSTICK_POST_CALL_TASK_AFTER', DEFAULTS.policy.postCallTaskAfterMs, { allowZero: true }),
   UNSTICK_DISCOVERY_RPS: optional(2.5, (raw) => {
     const n = Number(raw);
     return Number.isFinite(n) && n > 0 && n <= 3 ? n : new Bad("must be a number above 0 and at most 3 (Twilio's EvaluateTaskAttributes limit)");
   }),
 
-  UNSTICK_SWEEP_INTERVAL: duration('UNSTICK_SWEEP_INTERVAL', '15m'),
-  UNSTICK_SWEEP_CRON: z.string().optional(),
-  UNSTICK_SWEEP_CATCHUP: duration('UNSTICK_SWEEP_CATCHUP', '1h'),
-  UNSTICK_SWEEP_MAX_ACTIONS: int(500, 0, 1_000_000),
-  UNSTICK_SWEEP_CONCURRENCY: int(40, 1, 1000),
-  UNSTICK_EXECUTION_THRESHOLD: duration('UNSTICK_EXECUTION_THRESHOLD', '4h'),
-  UNSTICK_SWEEP_CHANNELS: z.string().default('voice,sms,webchat'),
+  UNSTICK_SWEEP_INTERVAL: duration('UNSTICK_SWEEP_INTERVAL', DEFAULTS.sweep.intervalMs),
+  UNSTICK_SWEEP_CRON: optionalCron(),
+  UNSTICK_SWEEP_CATCHUP: duration('UNSTICK_SWEEP_CATCHUP', DEFAULTS.sweep.catchupMs),
+  UNSTICK_SWEEP_MAX_ACTIONS: int(DEFAULTS.sweep.maxActions, 0, 1_000_000),
+  UNSTICK_SWEEP_CONCURRENCY: int(DEFAULTS.sweep.concurrency, 1, 1000),
+  UNSTICK_EXECUTION_THRESHOLD: duration('UNSTICK_EXECUTION_THRESHOLD', DEFAULTS.sweep.executionThresholdMs),
+  UNSTICK_SWEEP_CHANNELS: z.string().default(DEFAULTS.sweep.channels.join(',')),
   UNSTICK_SWEEP_WATCH_LIVE_CALLS: bool(true),
 
   WEBHOOK_HOST: z.string().default('0.0.0.0'),
@@ -205,6 +89,8 @@ const schema = z.object({
   /** Rebuild the signed URL from X-Forwarded-Proto/-Host when WEBHOOK_PUBLIC_URL is unset (only behind a trusted proxy). */
   WEBHOOK_TRUST_PROXY: bool(false),
 });
+
+type Parsed = z.infer<typeof schema>;
 
 export interface TemporalConfig {
   address: string;
@@ -312,30 +198,33 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
   const cleaned: Env = {};
   for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') cleaned[k] = v;
 
-  const parsed = schema.safeParse(cleaned);
+  // Each variable on its own, so that every bad one is reported, and the checks across variables still run on the
+  // ones that are good: one pass, every problem.
   const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? '');
-      const msg = issue.message.startsWith(name) ? issue.message : `${name}=${JSON.stringify(cleaned[name])} ${issue.message}`;
-      problems.push(msg);
-    }
-    throw new ConfigError(problems);
+  const parsed: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(schema.shape)) {
+    const r = (field as z.ZodType).safeParse(cleaned[name]);
+    if (r.success) parsed[name] = r.data;
+    else for (const issue of r.error.issues) problems.push(issue.message.startsWith(name) ? issue.message : `${name}=${JSON.stringify(cleaned[name])} ${issue.message}`);
   }
-  const e = parsed.data;
-  const flowRedirects = parseRedirects(e.WEBHOOK_FLOW_REDIRECTS, problems);
-  if (e.TWILIO_API_KEY && !e.TWILIO_API_SECRET) problems.push('TWILIO_API_KEY is set but TWILIO_API_SECRET is not: set both, or use TWILIO_AUTH_TOKEN');
-  if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_AUTH_TOKEN && !e.TWILIO_API_KEY) problems.push('TWILIO_ACCOUNT_SID is set without TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET)');
-  if ((e.TEMPORAL_TLS_CERT_PATH && !e.TEMPORAL_TLS_KEY_PATH) || (!e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH)) problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS client certificate and key)');
+  const p = parsed as unknown as Partial<Parsed>;
+  const has = (name: keyof Parsed): boolean => cleaned[name] !== undefined;
+  const flowRedirects = parseRedirects(p.WEBHOOK_FLOW_REDIRECTS, problems);
+  if (has('TWILIO_API_KEY') && !has('TWILIO_API_SECRET')) problems.push('TWILIO_API_KEY is set but TWILIO_API_SECRET is not: set both, or use TWILIO_AUTH_TOKEN');
+  if (has('TWILIO_ACCOUNT_SID') && !has('TWILIO_AUTH_TOKEN') && !has('TWILIO_API_KEY')) problems.push('TWILIO_ACCOUNT_SID is set without TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET)');
+  if (has('TEMPORAL_TLS_CERT_PATH') !== has('TEMPORAL_TLS_KEY_PATH')) problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS client certificate and key)');
   for (const k of ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CA_PATH'] as const) {
-    const p = e[k];
-    if (p && !existsSync(p)) problems.push(`${k}=${JSON.stringify(p)}: no such file`);
+    const file = p[k];
+    if (file && !existsSync(file)) problems.push(`${k}=${JSON.stringify(file)}: no such file`);
   }
-  if (e.UNSTICK_POLL_MAX < e.UNSTICK_POLL_INITIAL) problems.push(`UNSTICK_POLL_MAX (${e.UNSTICK_POLL_MAX} ms) must not be below UNSTICK_POLL_INITIAL (${e.UNSTICK_POLL_INITIAL} ms)`);
-  const channels = e.UNSTICK_SWEEP_CHANNELS.split(',').map((s) => s.trim()).filter(Boolean);
-  const badChannels = channels.filter((c) => !['voice', 'sms', 'webchat', 'chat', 'whatsapp'].includes(c));
-  if (badChannels.length) problems.push(`UNSTICK_SWEEP_CHANNELS has unknown channel(s) ${badChannels.join(', ')}; use any of voice, sms, webchat, chat, whatsapp`);
+  if (p.UNSTICK_POLL_MAX !== undefined && p.UNSTICK_POLL_INITIAL !== undefined && p.UNSTICK_POLL_MAX < p.UNSTICK_POLL_INITIAL) {
+    problems.push(`UNSTICK_POLL_MAX (${p.UNSTICK_POLL_MAX} ms) must not be below UNSTICK_POLL_INITIAL (${p.UNSTICK_POLL_INITIAL} ms)`);
+  }
+  const channels = (p.UNSTICK_SWEEP_CHANNELS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  const badChannels = channels.filter((c) => !isSweepChannel(c));
+  if (badChannels.length) problems.push(`UNSTICK_SWEEP_CHANNELS has unknown channel(s) ${badChannels.join(', ')}; use any of ${SWEEP_CHANNELS.join(', ')}`);
   if (problems.length) throw new ConfigError(problems);
+  const e = parsed as unknown as Parsed;
 
   return {
     temporal: {

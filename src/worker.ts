@@ -5,7 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities';
 import { connectNativeTemporal } from './client';
 import type { Config } from './config';
-import { DISCOVERY_TASK_QUEUE } from './shared/constants';
+import { DISCOVERY_TASK_QUEUE } from './shared/names';
 import { createLogger, type Logger } from './log';
 
 export interface CreateWorkerOptions {
@@ -57,7 +57,7 @@ export interface RunWorkerOptions {
   log?: Logger;
   /** Shut the worker down when aborted (besides the Runtime's shutdown signals). */
   signal?: AbortSignal;
-  /** Called once the worker is created and about to poll. */
+  /** Called once both workers run (poll). */
   onReady?: (worker: Worker) => void;
 }
 
@@ -87,9 +87,12 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     log.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, 'worker polling');
-    opts.onReady?.(worker);
+    // The SDK's "No workflows registered" warning for this queue is expected, and kept for debug (src/temporal/runtime.ts).
+    log.info(`task queue ${DISCOVERY_TASK_QUEUE}: activities only (Twilio discovery, at most ${config.callWatch.discoveryRps}/s across all workers), no workflows`);
     try {
       const running = Promise.all([worker.run(), discovery.run()]);
+      // After run(): the SDK logs its start-up lines synchronously in there, so whatever onReady prints comes last.
+      opts.onReady?.(worker);
       // An abort that came during bundling (before run()) finds the workers RUNNING only now.
       if (opts.signal?.aborted) onAbort();
       await running;

@@ -13,7 +13,7 @@ import type { CallFacts, PolicySettings } from '../policy/types';
 import type { ReconcileResult } from '../shared/messages';
 import { guardedExecutionWrite, guardedTaskWrite, type Guarded } from './guardedWrite';
 import { executionPort, fetchCallFacts, taskPort, type PortDeps } from './twilioPorts';
-import { callFacts } from './twilioFacts';
+import { callFacts, triggerFromContext } from './twilioFacts';
 import { isNotFound, toActivityFailure } from './twilioErrors';
 
 export type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -122,8 +122,7 @@ export function createCallActivities(deps: CallActivityDeps) {
             let match = ex.initiatedBy === callSid;
             if (!match && !ex.initiatedBy) {
               const ctx = await limit(() => twilio.studio.v2.flows(flowSid).executions(ex.sid).executionContext().fetch());
-              const trigger = (ctx.context as { trigger?: { call?: { CallSid?: string } } } | undefined)?.trigger;
-              match = trigger?.call?.CallSid === callSid;
+              match = triggerFromContext(ctx.context).callSid === callSid;
             }
             if (match) return { flowSid, executionSid: ex.sid };
           }

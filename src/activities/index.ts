@@ -4,9 +4,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import type { Config } from '../config';
+import { TWILIO_NOT_CONFIGURED } from '../shared/errorTypes';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { createCallActivities, type Limit } from './callActivities';
-import { createPingActivities } from './ping';
 import { createSweepActivities } from './sweepActivities';
 
 export interface ActivityDeps {
@@ -24,7 +24,7 @@ export interface ActivityDeps {
 function unconfiguredTwilio(): TwilioClient {
   return new Proxy({} as TwilioClient, {
     get() {
-      throw ApplicationFailure.nonRetryable('Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_BASE_URL for the emulator)', 'TwilioNotConfigured');
+      throw ApplicationFailure.nonRetryable('Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_BASE_URL for the emulator)', TWILIO_NOT_CONFIGURED);
     },
   });
 }
@@ -33,10 +33,7 @@ export function createActivities(deps: ActivityDeps) {
   const twilio = deps.twilio ?? (deps.config.twilio.accountSid ? createTwilioClient(deps.config.twilio) : unconfiguredTwilio());
   const limit: Limit = deps.limit ?? (deps.twilio ? pLimit(deps.config.twilio.maxInFlight) : (fn) => fn());
   return {
-    ...createPingActivities(),
     ...createSweepActivities({ twilio, limit }),
     ...createCallActivities({ twilio, limit }),
   };
 }
-
-export type Activities = ReturnType<typeof createActivities>;

@@ -3,7 +3,7 @@ import { isCallStatus, isTerminalCallStatus, type TaskAssignmentStatus } from '.
 import { readTaskAttributes } from '../policy/attributes';
 import type { CallFacts, ExecutionFacts, ExecutionTrigger, TaskFacts } from '../policy/types';
 
-export function triggerOf(initiatedBy: string | null | undefined): ExecutionTrigger {
+function triggerOf(initiatedBy: string | null | undefined): ExecutionTrigger {
   if (!initiatedBy) return 'unknown';
   if (initiatedBy.startsWith('CA')) return 'call';
   if (/^(SM|MM|IM)/.test(initiatedBy)) return 'message';

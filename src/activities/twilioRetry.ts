@@ -21,7 +21,7 @@ export interface RetryOptions {
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
-export function isThrottled(err: unknown): boolean {
+function isThrottled(err: unknown): boolean {
   return twilioStatus(err) === 429;
 }
 

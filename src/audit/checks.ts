@@ -2,9 +2,10 @@
  * The preventive checks from Twilio's guidance on stuck Executions, as pure functions over what the
  * REST API returns (numbers and flows). No I/O here: `runAudit` fetches, these decide.
  */
+import { studioFlowWebhookUrl } from '../shared/names';
 
 /** Twilio recommends Send & Wait for Reply timeouts of at most 4 hours. */
-export const MAX_RECOMMENDED_WAIT_SECONDS = 4 * 60 * 60;
+const MAX_RECOMMENDED_WAIT_SECONDS = 4 * 60 * 60;
 
 export type AuditCheck =
   /** The number's "call status changes" URL is neither its flow's webhook nor unstick's webhook. */
@@ -61,19 +62,16 @@ export interface AuditFinding {
 
 export interface CheckContext {
   accountSid: string;
-  /** `${WEBHOOK_PUBLIC_URL}/twilio/voice/status`, when WEBHOOK_PUBLIC_URL is configured. */
+  /** unstick's voice status callback URL under WEBHOOK_PUBLIC_URL, when that is configured. */
   unstickStatusUrl?: string;
   /** WEBHOOK_FLOW_REDIRECTS: number (E.164) → FlowSid the webhook answers with a 302 to. */
   flowRedirects: Record<string, string>;
 }
 
-export const flowWebhookUrl = (accountSid: string, flowSid: string): string =>
-  `https://webhooks.twilio.com/v1/Accounts/${accountSid}/Flows/${flowSid}`;
-
 const FLOW_URL = /^https?:\/\/webhooks\.twilio\.com\/v1\/Accounts\/(AC[0-9a-f]{32})\/Flows\/(FW[0-9a-f]{32})\/?$/i;
 
 /** Scheme, host case and a trailing slash do not make two webhook URLs different targets. */
-export function normaliseUrl(url: string | null | undefined): string {
+function normaliseUrl(url: string | null | undefined): string {
   if (!url) return '';
   const trimmed = url.trim();
   try {
@@ -98,7 +96,7 @@ export function flowOfNumber(n: NumberFacts, flowsByUrl: Map<string, string>): s
 export function indexFlowsByUrl(accountSid: string, flows: FlowFacts[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const f of flows) {
-    map.set(normaliseUrl(flowWebhookUrl(accountSid, f.sid)), f.sid);
+    map.set(normaliseUrl(studioFlowWebhookUrl(accountSid, f.sid)), f.sid);
     if (f.webhookUrl) map.set(normaliseUrl(f.webhookUrl), f.sid);
   }
   return map;
@@ -110,7 +108,7 @@ export function indexFlowsByUrl(accountSid: string, flows: FlowFacts[]): Map<str
  * answers 302 to the flow, Twilio's rule for apps that own the status callback). Otherwise the flow's own webhook
  * URL, which is what Studio sets by itself; unstick still finds ended calls by polling and by the sweep.
  */
-export function statusCallbackTarget(ctx: CheckContext, n: NumberFacts, flowSid: string, flowUrl: string): string {
+function statusCallbackTarget(ctx: CheckContext, n: NumberFacts, flowSid: string, flowUrl: string): string {
   if (ctx.unstickStatusUrl && ctx.flowRedirects[n.phoneNumber] === flowSid) return ctx.unstickStatusUrl;
   return flowUrl;
 }
@@ -118,7 +116,7 @@ export function statusCallbackTarget(ctx: CheckContext, n: NumberFacts, flowSid:
 export function checkNumber(ctx: CheckContext, n: NumberFacts, flowSid: string, flow: FlowFacts | undefined): AuditFinding[] {
   const flowUrl = flow?.webhookUrl && FLOW_URL.test(flow.webhookUrl.trim())
     ? flow.webhookUrl.trim().replace(/^http:/i, 'https:')
-    : flowWebhookUrl(ctx.accountSid, flowSid);
+    : studioFlowWebhookUrl(ctx.accountSid, flowSid);
   const current = normaliseUrl(n.statusCallback);
   const base = { resourceSid: n.sid, label: n.phoneNumber, flowSid, statusCallback: n.statusCallback };
   if (current !== '' && current === normaliseUrl(flowUrl)) return [];

@@ -5,6 +5,7 @@
 import pLimit from 'p-limit';
 import type { Twilio } from 'twilio';
 import type { Config } from '../config';
+import { VOICE_STATUS_PATH, webhookUrl } from '../shared/names';
 import {
   checkFlow,
   checkNumber,
@@ -21,7 +22,6 @@ export { renderAuditTable, renderAuditText } from './render';
 
 /** Audit paths hit the v2010 IncomingPhoneNumbers and Studio Flows APIs; a few flows are fetched at once. */
 const FLOW_FETCH_CONCURRENCY = 4;
-export const UNSTICK_VOICE_STATUS_PATH = '/twilio/voice/status';
 
 export interface AuditReport {
   accountSid: string;
@@ -70,7 +70,7 @@ export async function runAudit({ twilio, config, fix }: RunAuditOptions): Promis
   const accountSid = config.twilio.accountSid;
   const ctx: CheckContext = {
     accountSid,
-    unstickStatusUrl: config.webhook.publicUrl ? `${config.webhook.publicUrl.replace(/\/+$/, '')}${UNSTICK_VOICE_STATUS_PATH}` : undefined,
+    unstickStatusUrl: config.webhook.publicUrl ? webhookUrl(config.webhook.publicUrl, VOICE_STATUS_PATH) : undefined,
     flowRedirects: config.webhook.flowRedirects ?? {},
   };
 

@@ -1,8 +1,11 @@
 /** `unstick audit [--fix] [--json] [--strict]`: exit 0 when clean, 1 when findings remain (or on failure), 2 on a configuration error. */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createTwilioClient } from '../twilio/client';
 import { renderAuditText, runAudit } from '../audit';
 import { EXIT_CONFIG, getConfig } from './context';
+import { displayPath, SANDBOX_ENV_FILE } from './envFile';
 
 export function register(program: Command): void {
   program
@@ -14,7 +17,14 @@ export function register(program: Command): void {
     .action(async (opts: { fix?: boolean; json?: boolean; strict?: boolean }) => {
       const config = getConfig();
       if (!config.twilio.accountSid) {
-        process.stderr.write('audit needs Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET), or TWILIO_API_BASE_URL for the emulator\n');
+        const sandboxEnv = path.join(config.devServer.dataDir, SANDBOX_ENV_FILE);
+        process.stderr.write(
+          'audit needs Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET), ' +
+            'and TWILIO_API_BASE_URL too for an emulator.\n' +
+            (existsSync(sandboxEnv)
+              ? `The sandbox is running: npx unstick --dotenv ${displayPath(sandboxEnv)} audit\n`
+              : `For the sandbox: start it (npm start), then npx unstick --dotenv ${displayPath(sandboxEnv)} audit\n`),
+        );
         process.exitCode = EXIT_CONFIG;
         return;
       }

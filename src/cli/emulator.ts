@@ -19,7 +19,7 @@ export function sandboxEmulator(): Emulator | undefined {
 }
 
 /** The scenario mix the sandbox plays: mostly clean calls, some of every stuck story. */
-export const SANDBOX_MIX: Partial<Record<ScenarioName, number>> = {
+const SANDBOX_MIX: Partial<Record<ScenarioName, number>> = {
   normal: 0.6,
   'hangup-before-twiml': 0.08,
   'sip-cancel-487': 0.04,
@@ -32,7 +32,7 @@ export const SANDBOX_MIX: Partial<Record<ScenarioName, number>> = {
   'chat-task': 0.02,
 };
 
-export function parseMix(raw: string | undefined): Partial<Record<ScenarioName, number>> | undefined {
+function parseMix(raw: string | undefined): Partial<Record<ScenarioName, number>> | undefined {
   if (!raw) return undefined;
   const mix: Partial<Record<ScenarioName, number>> = {};
   for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -138,7 +138,7 @@ export function register(program: Command): void {
 }
 
 /** The config with its Twilio part aimed at the emulator. */
-export function withEmulator(config: Config, emu: Emulator): Config {
+function withEmulator(config: Config, emu: Emulator): Config {
   const cfg = emu.twilioConfig({ maxInFlight: config.twilio.maxInFlight, requestTimeoutMs: config.twilio.requestTimeoutMs });
   return { ...config, twilio: { ...config.twilio, ...cfg } };
 }

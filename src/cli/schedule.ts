@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import { connectTemporal } from '../client';
 import type { Config } from '../config';
-import { applySchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../schedule';
-import { SCHEDULE_ID } from '../shared/constants';
-import { getConfig } from './context';
+import { applySchedule, describeSchedule, pauseSchedule, renderScheduleChanges, ScheduleDiffersError, triggerSchedule, unpauseSchedule } from '../schedule';
+import { SCHEDULE_ID } from '../shared/names';
+import { EXIT_CONFIG, getConfig } from './context';
 import { registeredUpHooks, registerUpHook } from './upHooks';
 
 const fmtMs = (ms: number | undefined): string => {
@@ -18,7 +18,7 @@ const fmtMs = (ms: number | undefined): string => {
   return `${ms / 1000}s`;
 };
 
-export function renderScheduleDescription(d: ScheduleDescription): string {
+function renderScheduleDescription(d: ScheduleDescription): string {
   const cadence = [
     ...(d.spec.intervals ?? []).map((i) => `every ${fmtMs(Number(i.every))}`),
     ...(d.spec.calendars ?? []).map((c) => `calendar ${c.comment ?? JSON.stringify(c)}`),
@@ -51,12 +51,23 @@ export function register(program: Command): void {
   const cmd = program.command('schedule').description(`manage the Temporal Schedule ${SCHEDULE_ID} that runs the sweep`);
   cmd
     .command('apply')
-    .description('create the Schedule, or update it to match the configuration (UNSTICK_SWEEP_*)')
+    .description('create the Schedule; an existing one is changed only with --replace (else the differences are listed, exit 2)')
     .option('--paused', 'create/leave it paused')
-    .action((opts: { paused?: boolean }) =>
+    .option('--replace', "replace the existing Schedule's settings where they differ from this configuration")
+    .action((opts: { paused?: boolean; replace?: boolean }) =>
       withClient(async (client, config) => {
-        const what = await applySchedule(client, config, { paused: opts.paused });
-        process.stdout.write(`${what} ${SCHEDULE_ID}\n${renderScheduleDescription(await describeSchedule(client))}\n`);
+        try {
+          const { outcome, changes } = await applySchedule(client, config, { paused: opts.paused, replace: opts.replace });
+          const changed = changes.length ? `${renderScheduleChanges(changes)}\n` : '';
+          process.stdout.write(`${outcome} ${SCHEDULE_ID}\n${changed}${renderScheduleDescription(await describeSchedule(client))}\n`);
+        } catch (err) {
+          if (!(err instanceof ScheduleDiffersError)) throw err;
+          process.stderr.write(
+            `${SCHEDULE_ID} exists with settings this configuration would change; nothing was changed:\n${renderScheduleChanges(err.changes)}\n` +
+              "Set those variables to the Schedule's values (the sandbox's: --dotenv .unstick/sandbox.env), or re-run with --replace to apply this configuration.\n",
+          );
+          process.exitCode = EXIT_CONFIG;
+        }
       }),
     );
   cmd
@@ -91,13 +102,19 @@ export function register(program: Command): void {
       process.stdout.write(opts.json ? `${JSON.stringify({ ...d, raw: undefined }, null, 2)}\n` : `${renderScheduleDescription(d)}\n`);
     }));
 
-  // `npm start` (unstick up): apply the Schedule once the dev server is up.
+  // `npm start` (unstick up): apply the Schedule once the dev server is up (the sandbox's configuration is the one that
+  // counts there, so it replaces what differs), then start a first sweep now rather than an interval from now.
   if (!registeredUpHooks().some((h) => h.name === 'schedule')) {
     registerUpHook(
       'schedule',
       async (ctx) => {
-        const what = await applySchedule(ctx.client, ctx.config);
-        ctx.announce('Sweep schedule', `${SCHEDULE_ID} (${what}; ${ctx.config.sweep.cron ? `cron ${ctx.config.sweep.cron}` : `every ${fmtMs(ctx.config.sweep.intervalMs)}`})`);
+        const { outcome, changes } = await applySchedule(ctx.client, ctx.config, { replace: true });
+        if (changes.length) ctx.log.info(`${SCHEDULE_ID} updated to this configuration:\n${renderScheduleChanges(changes)}`);
+        const cadence = ctx.config.sweep.cron ? `cron ${ctx.config.sweep.cron}` : `every ${fmtMs(ctx.config.sweep.intervalMs)}`;
+        // A pause an operator set is kept, and then no sweep is started either.
+        const paused = (await describeSchedule(ctx.client)).state.paused;
+        if (!paused) await triggerSchedule(ctx.client);
+        ctx.announce('Sweep schedule', `${SCHEDULE_ID} (${outcome}; ${cadence}; ${paused ? 'PAUSED: no sweep started' : 'first sweep started now'})`);
       },
       { order: 50 },
     );

@@ -9,9 +9,9 @@ import type { Command } from 'commander';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { connectTemporal } from '../client';
-import { sweepWorkflowId } from '../shared/constants';
+import { SWEEP_WORKFLOW_TYPE, sweepWorkflowId } from '../shared/names';
 import { sweepInputFromConfig } from '../shared/sweepSettings';
-import { progressQuery, SWEEP_WORKFLOW_TYPE, type SweepInput, type SweepProgress, type SweepReport } from '../shared/sweepTypes';
+import { progressQuery, type SweepInput, type SweepProgress, type SweepReport } from '../shared/sweepTypes';
 import { EXIT_FAILURE, getConfig } from './context';
 
 export interface SweepCommandOptions {
@@ -32,9 +32,9 @@ export interface SweepCommandIo {
 }
 
 /** A unique sweep workflow id: `sweep:<ISO time to the millisecond>`. */
-export const newSweepWorkflowId = (now = new Date()): string => sweepWorkflowId(now.toISOString());
+const newSweepWorkflowId = (now = new Date()): string => sweepWorkflowId(now.toISOString());
 
-export function sweepInputFromOptions(config: Config, opts: SweepCommandOptions): SweepInput {
+function sweepInputFromOptions(config: Config, opts: SweepCommandOptions): SweepInput {
   const input = sweepInputFromConfig(config, 'cli');
   if (opts.dryRun) input.dryRun = true;
   if (opts.maxActions !== undefined) input.maxActions = opts.maxActions;
@@ -45,7 +45,7 @@ export function sweepInputFromOptions(config: Config, opts: SweepCommandOptions)
   return input;
 }
 
-export function renderSweepReport(r: SweepReport): string {
+function renderSweepReport(r: SweepReport): string {
   const c = r.counts;
   const t = new Table({ head: ['', r.dryRun ? 'would do' : 'done'], colAligns: ['left', 'right'], style: { head: [], border: [] } });
   const closedOf = r.dryRun ? c.wouldClose : c.closed;

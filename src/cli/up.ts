@@ -10,7 +10,7 @@ import type { Config } from '../config';
 import { createLogger, type Logger } from '../log';
 import { startDevServer, type DevServer } from '../temporal/devServer';
 import { resolveTemporalCli } from '../temporal/resolveCli';
-import { installRuntime } from '../temporal/runtime';
+import { flushRuntimeLogs, installRuntime } from '../temporal/runtime';
 import { getFreePort, isPortFree } from '../util/freePort';
 import { runWorker } from '../worker';
 import { getConfig } from './context';
@@ -101,6 +101,8 @@ export async function up(baseConfig: Config): Promise<void> {
       const workerReady = new Promise<void>((r) => (ready = r));
       const workerDone = runWorker(ctx.config, { log: createLogger('worker'), signal: stopRequested.signal, onReady: () => ready() });
       await Promise.race([workerReady, workerDone]);
+      // The banner comes last: after the workers' start-up lines, which the Runtime may still hold.
+      flushRuntimeLogs();
       printBanner(devServer, ctx.config, banner);
       await workerDone;
     }

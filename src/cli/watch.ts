@@ -1,16 +1,16 @@
 /**
- * `npx unstick watch <CallSid>`: start (or find) the callWatch of one call by hand — for a call whose webhooks never
- * arrived, or to re-check one. The watch polls the Call itself, so no callback is needed.
+ * `npx unstick watch <CallSid>`: start the callWatch of one call by hand — for a call whose webhooks never arrived.
+ * The watch polls the Call itself, so no callback is needed. A watch already running is reported with its state; a
+ * finished one (within retention) is reported and not started again.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { connectTemporal } from '../client';
 import type { Config } from '../config';
 import { isCallSid } from '../policy/attributes';
 import { callWatchSettingsFromConfig } from '../shared/callWatchSettings';
-import { CALL_WATCH_WORKFLOW_TYPE, stateQuery, type CallWatchInput } from '../shared/messages';
-import { callWorkflowId } from '../shared/constants';
-import { CallSidKey } from '../shared/searchAttributes';
+import { stateQuery } from '../shared/messages';
+import { startCallWatch, type StartCallWatchOutcome } from '../temporal/startCallWatch';
 import type { CallWatchResult } from '../workflows/callWatch';
 import { EXIT_FAILURE, getConfig } from './context';
 
@@ -19,22 +19,28 @@ export async function startWatch(
   config: Config,
   callSid: string,
   opts: { dryRun?: boolean } = {},
-): Promise<{ workflowId: string; started: boolean }> {
+): Promise<{ workflowId: string; started: boolean; outcome: StartCallWatchOutcome }> {
   const settings = callWatchSettingsFromConfig(config);
   if (opts.dryRun) settings.dryRun = true;
-  const workflowId = callWorkflowId(callSid);
-  try {
-    await client.workflow.start(CALL_WATCH_WORKFLOW_TYPE, {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      args: [{ callSid, startedBy: 'manual', settings } satisfies CallWatchInput],
-      typedSearchAttributes: [{ key: CallSidKey, value: callSid }],
-      staticSummary: `call ${callSid} (started by hand)`,
-    });
-    return { workflowId, started: true };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
-    throw err;
+  const outcome = await startCallWatch(client, callSid, {
+    taskQueue: config.temporal.taskQueue,
+    input: { startedBy: 'manual', settings },
+    summary: `call ${callSid} (started by hand)`,
+  });
+  return { workflowId: outcome.workflowId, started: outcome.kind === 'started', outcome };
+}
+
+/** The line `unstick watch` prints for what the start found. */
+export function describeWatchStart(o: StartCallWatchOutcome): string {
+  switch (o.kind) {
+    case 'started':
+      return `started ${o.workflowId}`;
+    case 'signalled':
+      return `signalled ${o.workflowId}`;
+    case 'running':
+      return `${o.workflowId} already running (run ${o.runId}): nothing started`;
+    case 'closed':
+      return `${o.workflowId} already finished${o.status ? ` (${o.status})` : ''}: nothing started`;
   }
 }
 
@@ -53,14 +59,11 @@ export function register(program: Command): void {
       const config = getConfig();
       const { connection, client } = await connectTemporal(config.temporal);
       try {
-        const { workflowId, started } = await startWatch(client, config, callSid, opts);
+        const { workflowId, outcome } = await startWatch(client, config, callSid, opts);
         const handle = client.workflow.getHandle(workflowId);
-        process.stdout.write(started ? `started ${workflowId}\n` : `${workflowId} already exists (running or finished within retention)\n`);
+        process.stdout.write(`${describeWatchStart(outcome)}\n`);
         if (!opts.wait) {
-          if (!started) {
-            const d = await handle.describe();
-            if (d.status.name === 'RUNNING') process.stdout.write(`${JSON.stringify(await handle.query(stateQuery))}\n`);
-          }
+          if (outcome.kind === 'running') process.stdout.write(`${JSON.stringify(await handle.query(stateQuery))}\n`);
           return;
         }
         const result = (await handle.result()) as CallWatchResult;

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { connectTemporal } from '../client';
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../log';
-import { startWebhook, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, type RunningWebhook } from '../webhook';
+import { TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, webhookUrl } from '../shared/names';
+import { startWebhook, type RunningWebhook } from '../webhook';
 import { EXIT_CONFIG, getConfig } from './context';
 import { sandboxEmulator } from './emulator';
 import { registerUpHook } from './upHooks';
@@ -23,8 +24,8 @@ function logListening(log: Logger, config: Config, running: RunningWebhook): voi
   log.info(
     {
       listen: running.url,
-      voiceStatusCallback: `${running.publicUrl}${VOICE_STATUS_PATH}`,
-      taskRouterEventCallback: `${running.publicUrl}${TASKROUTER_EVENTS_PATH}`,
+      voiceStatusCallback: webhookUrl(running.publicUrl, VOICE_STATUS_PATH),
+      taskRouterEventCallback: webhookUrl(running.publicUrl, TASKROUTER_EVENTS_PATH),
       flowRedirects: Object.keys(config.webhook.flowRedirects).length,
       taskQueue: config.temporal.taskQueue,
     },
@@ -104,10 +105,10 @@ export function register(program: Command): void {
       // Later hooks and the worker see where the webhook really is (the port may have been 0 or busy).
       const port = Number(new URL(running.url).port);
       ctx.config = { ...ctx.config, webhook: { ...ctx.config.webhook, port, publicUrl: running.publicUrl } };
-      ctx.announce('Webhook', `${running.publicUrl}${VOICE_STATUS_PATH} and ${running.publicUrl}${TASKROUTER_EVENTS_PATH}`);
+      ctx.announce('Webhook', `${webhookUrl(running.publicUrl, VOICE_STATUS_PATH)} and ${webhookUrl(running.publicUrl, TASKROUTER_EVENTS_PATH)}`);
       if (emu) {
-        emu.admin.setNumber(emu.seeded.phoneNumber, { statusCallback: `${running.url}${VOICE_STATUS_PATH}` });
-        emu.admin.setWorkspace(emu.seeded.workspaceSid, { eventCallbackUrl: `${running.url}${TASKROUTER_EVENTS_PATH}` });
+        emu.admin.setNumber(emu.seeded.phoneNumber, { statusCallback: webhookUrl(running.url, VOICE_STATUS_PATH) });
+        emu.admin.setWorkspace(emu.seeded.workspaceSid, { eventCallbackUrl: webhookUrl(running.url, TASKROUTER_EVENTS_PATH) });
         log.info({ number: emu.seeded.phoneNumber }, 'sandbox: emulator number and workspace now call the webhook');
       }
       return () => running.close();

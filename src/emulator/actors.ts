@@ -6,7 +6,7 @@
  */
 import type { Core } from './core';
 import type { CallStatus, Flow, FlowDefinition, FlowState, Task, TaskStatus } from './state';
-import { TERMINAL_CALL_STATUSES } from './state';
+import { isTerminalCallStatus } from '../shared/constants';
 
 export interface TaskChange {
   /** New attributes: a JSON string (not validated, so a broken integration can be played) or an object. */
@@ -109,7 +109,7 @@ export function createTask(core: Core, p: NewTaskParams): string {
 export function setCallStatus(core: Core, callSid: string, status: CallStatus, o: { endTimeMs?: number } = {}): void {
   const call = core.store.calls.get(callSid);
   if (!call) throw new Error(`no Call ${callSid}`);
-  const terminal = (s: CallStatus) => (TERMINAL_CALL_STATUSES as readonly string[]).includes(s);
+  const terminal = isTerminalCallStatus;
   const now = core.clock.now();
   if (o.endTimeMs !== undefined) {
     if (!terminal(status)) throw new Error(`setCallStatus: endTimeMs needs a terminal status, not ${status}`);

@@ -8,8 +8,9 @@ import { updateNumber } from './routes/api2010';
 import { SCENARIOS } from './scenarios';
 import type { ScenarioExpectation } from './scenarios';
 import type { SeedExecutionsOptions, SeedExecutionsResult, SeedTasksOptions, SeedTasksResult } from './bulkSeed';
-import type { CreateCallParams, ScenarioRun, TrafficOptions, TrafficStatus } from './simulator';
+import type { CreateCallParams, ScenarioRun } from './simulator';
 import type { CallStatus, ExecutionStatus, TaskStatus } from './state';
+import type { TrafficOptions, TrafficStatus } from './traffic';
 import type { WebhookDelivery } from './webhooks';
 
 export interface ClockState {
@@ -105,13 +106,13 @@ export class EmulatorAdmin {
   }
 
   startTraffic(o: TrafficOptions): TrafficStatus {
-    return this.core.sim.startTraffic(o);
+    return this.core.sim.traffic.start(o);
   }
   stopTraffic(id: string): TrafficStatus | undefined {
-    return this.core.sim.stopTraffic(id);
+    return this.core.sim.traffic.stop(id);
   }
   listTraffic(): TrafficStatus[] {
-    return this.core.sim.listTraffic();
+    return this.core.sim.traffic.list();
   }
 
   setFaults(s: Partial<FaultSettings>): FaultSettings {

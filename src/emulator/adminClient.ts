@@ -4,7 +4,8 @@ import type { EmulatorSettings } from './core';
 import type { CounterSnapshot, FaultRule, FaultSettings } from './faults';
 import type { SeedExecutionsOptions, SeedExecutionsResult, SeedTasksOptions, SeedTasksResult } from './bulkSeed';
 import type { SeededAccount } from './seed';
-import type { CreateCallParams, TrafficOptions, TrafficStatus } from './simulator';
+import type { CreateCallParams } from './simulator';
+import type { TrafficOptions, TrafficStatus } from './traffic';
 import type { WebhookDelivery } from './webhooks';
 
 export interface EmulatorInfo {

@@ -56,7 +56,7 @@ export interface SeedExecutionsResult {
 }
 
 /** Flex's queued-callback Task: the caller asked to be called back, so the Task outlives the call it names. */
-export function callbackTaskAttributes(call: Pick<Call, 'sid' | 'from' | 'to'>, requestedAt: number): string {
+function callbackTaskAttributes(call: Pick<Call, 'sid' | 'from' | 'to'>, requestedAt: number): string {
   return JSON.stringify({
     taskType: 'callback',
     type: 'callback',

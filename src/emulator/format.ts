@@ -61,10 +61,10 @@ export const badRequest = (message: string) => new TwilioHttpError(400, 20001, m
 
 /** Opaque keyset page token: `PA` + base64url(JSON of the last record's sort keys and seq). */
 export type PageCursor = number[];
-export function encodePageToken(c: PageCursor): string {
+function encodePageToken(c: PageCursor): string {
   return 'PA' + Buffer.from(JSON.stringify(c)).toString('base64url');
 }
-export function decodePageToken(token: string): PageCursor {
+function decodePageToken(token: string): PageCursor {
   try {
     if (!token.startsWith('PA')) throw new Error('prefix');
     const c: unknown = JSON.parse(Buffer.from(token.slice(2), 'base64url').toString('utf8'));
@@ -118,7 +118,7 @@ export function clampPageSize(raw: unknown): number {
 }
 
 /** Builds a query string keeping parameter order and repeating arrays, as Twilio's links do. */
-export function queryString(params: Record<string, string | string[] | undefined>): string {
+function queryString(params: Record<string, string | string[] | undefined>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined) continue;

@@ -124,7 +124,7 @@ export function flowJson(f: Flow, withDefinition = true): Record<string, unknown
   };
 }
 
-export function executionUrl(e: { flowSid: string; sid: string }): string {
+function executionUrl(e: { flowSid: string; sid: string }): string {
   return `${HOSTS.studio}/v2/Flows/${e.flowSid}/Executions/${e.sid}`;
 }
 

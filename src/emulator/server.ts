@@ -26,7 +26,7 @@ function isLoopback(addr: string | undefined): boolean {
 }
 
 /** Returns the account SID the request authenticates as, or undefined. */
-export function authenticate(core: Core, header: string | undefined): string | undefined {
+function authenticate(core: Core, header: string | undefined): string | undefined {
   if (!header?.startsWith('Basic ')) return undefined;
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
   const i = decoded.indexOf(':');

@@ -1,23 +1,23 @@
 /**
  * The call simulator: plays an inbound call the way Twilio, Studio, Flex and TaskRouter would, per scenario,
- * sending signed status callbacks and workspace events. Timings are real milliseconds; timestamps come from the
- * emulated clock (optionally shifted into the past).
+ * sending status callbacks (statusCallbacks.ts) and workspace events, and keeps the runs it started. Timings are real
+ * milliseconds; timestamps come from the emulated clock (optionally shifted into the past). Background traffic at a
+ * steady rate is traffic.ts.
  */
-import { rfc2822 } from './format';
 import type { Rng } from './ids';
-import type { Faults } from './faults';
 import { SCENARIOS, isScenarioName } from './scenarios';
 import type { ScenarioName } from './scenarios';
 import { chatTaskAttributes, randomCaller, unparsableAttributes, voiceTaskAttributes } from './seed';
 import type { SeededAccount } from './seed';
 import type { Call, Flow, PhoneNumber, Store, Task, Workspace } from './state';
-import { TERMINAL_CALL_STATUSES } from './state';
+import { isTerminalCallStatus } from '../shared/constants';
 import { flowSidFromUrl } from './studio';
 import type { Studio } from './studio';
 import type { TaskRouter } from './taskrouter';
+import { StatusCallbacks, type CallbackEvent, type WebhookCounters } from './statusCallbacks';
+import { Traffic } from './traffic';
+import type { Faults } from './faults';
 import type { WebhookSender } from './webhooks';
-
-export type CallbackEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 
 export interface CreateCallParams {
   scenario?: ScenarioName;
@@ -54,23 +54,6 @@ export interface ScenarioRun {
   startedAt: string;
 }
 
-export interface TrafficOptions {
-  /** Calls per second. */
-  rate: number;
-  durationMs?: number;
-  count?: number;
-  /** Scenario ratios, e.g. `{ normal: 0.8, 'lost-final-webhook': 0.1, 'desync-assigned': 0.1 }`; default all normal. */
-  mix?: Partial<Record<ScenarioName, number>>;
-  params?: Omit<CreateCallParams, 'scenario'>;
-}
-export interface TrafficStatus {
-  id: string;
-  running: boolean;
-  started: number;
-  byScenario: Partial<Record<ScenarioName, number>>;
-  options: TrafficOptions;
-}
-
 interface LiveCall {
   hangup: () => void;
   hungUp: boolean;
@@ -90,9 +73,10 @@ export class Simulator {
   private readonly settledWaiters = new Map<string, Promise<ScenarioRun>>();
   private readonly live = new Map<string, LiveCall>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly traffic = new Map<string, TrafficStatus & { timer?: NodeJS.Timeout }>();
+  /** Background calls at a steady rate (the admin API's /traffic). */
+  readonly traffic: Traffic;
+  private readonly callbacks: StatusCallbacks;
   private closed = false;
-  private trafficSeq = 0;
 
   constructor(
     private readonly store: Store,
@@ -100,11 +84,14 @@ export class Simulator {
     private readonly tr: TaskRouter,
     private readonly acct: SeededAccount,
     private readonly rng: Rng,
-    private readonly webhooks: WebhookSender,
-    private readonly faults: Faults,
-    private readonly counters: { webhooksSent: number; webhooksDropped: number; webhooksFailed: number },
+    webhooks: WebhookSender,
+    faults: Faults,
+    counters: WebhookCounters,
     readonly defaults: SimulatorDefaults,
-  ) {}
+  ) {
+    this.callbacks = new StatusCallbacks(store.clock, webhooks, faults, counters);
+    this.traffic = new Traffic(rng, (params) => this.createCall(params));
+  }
 
   private sleep(ms: number, live?: LiveCall): Promise<void> {
     return new Promise((resolve) => {
@@ -132,7 +119,7 @@ export class Simulator {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const tr of this.traffic.values()) if (tr.timer) clearInterval(tr.timer);
+    this.traffic.close();
   }
 
   private workspace(): Workspace {
@@ -153,7 +140,7 @@ export class Simulator {
       return true;
     }
     const call = this.store.calls.get(callSid);
-    if (call && !(TERMINAL_CALL_STATUSES as string[]).includes(call.status)) {
+    if (call && !isTerminalCallStatus(call.status)) {
       this.store.setCallStatus(call, call.status === 'in-progress' ? 'completed' : 'canceled');
       return true;
     }
@@ -200,34 +187,6 @@ export class Simulator {
     return run;
   }
 
-  // ---- status callbacks ----
-  /** Sends (or drops) one status callback; resolves when it has been delivered, so a scenario settles after Studio heard it. */
-  private sendStatusCallback(call: Call, number: PhoneNumber, event: CallbackEvent, events: CallbackEvent[], extra: Record<string, string> = {}, suppress = false): Promise<void> {
-    if (!events.includes(event) || !number.statusCallback) return Promise.resolve();
-    const seq = call.callbackSeq++;
-    const final = event === 'completed';
-    const params: Record<string, string> = {
-      Called: call.to, ToState: 'CA', CallerCountry: 'US', Direction: 'inbound', Timestamp: rfc2822(this.store.clock.now()),
-      CallbackSource: 'call-progress-events', CallerState: 'CA', ToZip: '94105', SequenceNumber: String(seq), CallSid: call.sid,
-      To: call.to, CallerZip: '94105', ToCountry: 'US', CalledZip: '94105', ApiVersion: '2010-04-01', CalledCity: 'SAN FRANCISCO',
-      CallStatus: event === 'initiated' ? 'initiated' : event === 'answered' ? 'in-progress' : final ? call.status : 'ringing',
-      From: call.from, AccountSid: call.accountSid, CalledCountry: 'US', CallerCity: 'SAN FRANCISCO', ToCity: 'SAN FRANCISCO',
-      FromCountry: 'US', Caller: call.from, FromCity: 'SAN FRANCISCO', CalledState: 'CA', FromZip: '94105', FromState: 'CA',
-      ...(final ? { CallDuration: String(call.duration ?? 0), Duration: String(Math.ceil((call.duration ?? 0) / 60)) } : {}),
-      ...extra,
-    };
-    const d = { kind: 'status-callback' as const, url: number.statusCallback, method: number.statusCallbackMethod, params, callSid: call.sid, eventType: event };
-    if (suppress || this.faults.dropCallback('status')) {
-      this.counters.webhooksDropped++;
-      this.webhooks.recordDropped(d);
-      return Promise.resolve();
-    }
-    this.counters.webhooksSent++;
-    return this.webhooks.send(d).then((r) => {
-      if (r.finalStatus === null || r.finalStatus >= 400) this.counters.webhooksFailed++;
-    });
-  }
-
   // ---- scripts ----
   private newCall(number: PhoneNumber, from: string, at: number): Call {
     return this.store.addCall({
@@ -266,8 +225,8 @@ export class Simulator {
     const ws = this.workspace();
     const sip: Record<string, string> = sc === 'sip-cancel-487' ? { SipResponseCode: '487' } : {};
     try {
-      void this.sendStatusCallback(call, number, 'initiated', events);
-      void this.sendStatusCallback(call, number, 'ringing', events);
+      void this.callbacks.send(call, number, 'initiated', events);
+      void this.callbacks.send(call, number, 'ringing', events);
       let ex;
       if (flow) {
         const r = this.studio.startVoiceExecution(call, flow, T());
@@ -278,10 +237,10 @@ export class Simulator {
           this.store.blockedCalls.push({ callSid: call.sid, flowSid: flow.sid, from: call.from, blockedByExecutionSid: r.blockedBy.sid, at: T() });
           await this.sleep(stepMs);
           this.store.setCallStatus(call, 'in-progress', T());
-          void this.sendStatusCallback(call, number, 'answered', events);
+          void this.callbacks.send(call, number, 'answered', events);
           await this.sleep(stepMs);
           this.store.setCallStatus(call, 'completed', T());
-          await this.sendStatusCallback(call, number, 'completed', events);
+          await this.callbacks.send(call, number, 'completed', events);
           return;
         }
         ex = r.execution;
@@ -293,9 +252,9 @@ export class Simulator {
 
       if (sc === 'hangup-before-twiml' || sc === 'sip-cancel-487') {
         await this.sleep(ringMs, live);
-        if (!(TERMINAL_CALL_STATUSES as string[]).includes(call.status)) this.store.setCallStatus(call, 'canceled', T());
+        if (!isTerminalCallStatus(call.status)) this.store.setCallStatus(call, 'canceled', T());
         if (ex && flow) this.studio.stopListening(ex, flow, T());
-        await this.sendStatusCallback(call, number, 'completed', events, sip);
+        await this.callbacks.send(call, number, 'completed', events, sip);
         return;
       }
 
@@ -316,7 +275,7 @@ export class Simulator {
       await this.sleep(ringMs, live);
       if (!live.hungUp) {
         this.store.setCallStatus(call, 'in-progress', T());
-        void this.sendStatusCallback(call, number, 'answered', events);
+        void this.callbacks.send(call, number, 'answered', events);
         if (task && sc !== 'desync-pending' && sc !== 'task-unparsable') {
           this.tr.reserve(ws, task);
           await this.sleep(stepMs, live);
@@ -325,8 +284,8 @@ export class Simulator {
         await this.sleep(talkMs, live);
       }
       // The call ends (or the caller gave up while it rang). A REST hang-up may already have set the status.
-      if (!(TERMINAL_CALL_STATUSES as string[]).includes(call.status)) this.store.setCallStatus(call, call.status === 'in-progress' ? 'completed' : 'canceled', T());
-      await this.sendStatusCallback(call, number, 'completed', events, {}, sc === 'lost-final-webhook');
+      if (!isTerminalCallStatus(call.status)) this.store.setCallStatus(call, call.status === 'in-progress' ? 'completed' : 'canceled', T());
+      await this.callbacks.send(call, number, 'completed', events, {}, sc === 'lost-final-webhook');
       if (!task || ['desync-pending', 'desync-reserved', 'desync-assigned', 'task-unparsable', 'task-custom-orchestration'].includes(sc)) return;
       if (task.status === 'pending' || task.status === 'reserved') {
         this.tr.cancel(task);
@@ -371,8 +330,8 @@ export class Simulator {
     void (async () => {
       await this.sleep(Number.POSITIVE_INFINITY, live);
       if (this.closed) return;
-      if (!(TERMINAL_CALL_STATUSES as string[]).includes(call.status)) this.store.setCallStatus(call, 'completed');
-      await this.sendStatusCallback(call, number, 'completed', events);
+      if (!isTerminalCallStatus(call.status)) this.store.setCallStatus(call, 'completed');
+      await this.callbacks.send(call, number, 'completed', events);
       this.live.delete(call.sid);
       if (task && task.status === 'assigned') {
         this.tr.wrap(ws, task);
@@ -397,44 +356,6 @@ export class Simulator {
     const ws = this.workspace();
     const task = this.tr.create(ws, { attributes: chatTaskAttributes(this.store.sids.make('CH'), this.rng), channelUniqueName: 'chat' });
     run.taskSid = task.sid;
-  }
-
-  // ---- traffic ----
-  startTraffic(o: TrafficOptions): TrafficStatus {
-    if (!(o.rate > 0)) throw new Error('traffic rate must be > 0 calls per second');
-    const id = `traffic-${++this.trafficSeq}`;
-    const status: TrafficStatus & { timer?: NodeJS.Timeout } = { id, running: true, started: 0, byScenario: {}, options: o };
-    const mix = o.mix && Object.keys(o.mix).length ? o.mix : { normal: 1 };
-    const startedAt = Date.now();
-    const tick = () => {
-      if (this.closed) return this.stopTraffic(id);
-      if ((o.count !== undefined && status.started >= o.count) || (o.durationMs !== undefined && Date.now() - startedAt >= o.durationMs)) return this.stopTraffic(id);
-      const scenario = this.rng.weighted<ScenarioName>(mix);
-      status.started++;
-      status.byScenario[scenario] = (status.byScenario[scenario] ?? 0) + 1;
-      try {
-        this.createCall({ ...o.params, scenario });
-      } catch {
-        // a bad mix entry is reported by createCall; traffic goes on
-      }
-    };
-    status.timer = setInterval(tick, Math.max(1, 1000 / o.rate));
-    this.traffic.set(id, status);
-    return this.publicTraffic(status);
-  }
-  stopTraffic(id: string): TrafficStatus | undefined {
-    const t = this.traffic.get(id);
-    if (!t) return undefined;
-    if (t.timer) clearInterval(t.timer);
-    t.timer = undefined;
-    t.running = false;
-    return this.publicTraffic(t);
-  }
-  listTraffic(): TrafficStatus[] {
-    return [...this.traffic.values()].map((t) => this.publicTraffic(t));
-  }
-  private publicTraffic(t: TrafficStatus): TrafficStatus {
-    return { id: t.id, running: t.running, started: t.started, byScenario: { ...t.byScenario }, options: t.options };
   }
 
   /** The actual state of a run's resources, comparable with `SCENARIOS[name].expect`. */

@@ -1,193 +1,15 @@
 /**
- * The emulator's in-memory Twilio account: records plus the indexes the REST handlers need
- * (by status, by CallSid, by contact) so that no request is quadratic in the number of records.
+ * The emulator's in-memory Twilio account: the records (records.ts) plus the indexes the REST handlers need
+ * (by status, by CallSid, by contact) so that no request is quadratic in the number of records, and the moves that
+ * keep those indexes right.
  */
+import { isTerminalCallStatus, type CallStatus } from '../shared/constants';
 import type { EmulatedClock } from './clock';
 import type { SidFactory } from './ids';
-import { TwilioHttpError, badRequest, notFound } from './format';
+import { notFound } from './format';
+import type { Call, Execution, ExecutionStatus, Flow, PhoneNumber, Step, Task, TaskChannel, TaskEventListener, TaskStatus, TrEvent, Workspace } from './records';
 
-export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
-export const TERMINAL_CALL_STATUSES: readonly CallStatus[] = ['completed', 'busy', 'failed', 'no-answer', 'canceled'];
-export type TaskStatus = 'pending' | 'reserved' | 'assigned' | 'wrapping' | 'completed' | 'canceled';
-export const OPEN_TASK_STATUSES: readonly TaskStatus[] = ['pending', 'reserved', 'assigned', 'wrapping'];
-export type ExecutionStatus = 'active' | 'ended';
-
-export interface Call {
-  seq: number;
-  sid: string;
-  accountSid: string;
-  from: string;
-  to: string;
-  phoneNumberSid: string | null;
-  status: CallStatus;
-  direction: string;
-  dateCreated: number;
-  dateUpdated: number;
-  startTime: number | null;
-  endTime: number | null;
-  answeredAt: number | null;
-  duration: number | null;
-  /** Emulator bookkeeping (not part of the REST representation). */
-  scenario?: string;
-  executionSid?: string;
-  flowSid?: string;
-  taskSid?: string;
-  blockedByExecutionSid?: string;
-  callbackSeq: number;
-}
-
-export interface PhoneNumber {
-  seq: number;
-  sid: string;
-  accountSid: string;
-  phoneNumber: string;
-  friendlyName: string;
-  voiceUrl: string | null;
-  voiceMethod: 'GET' | 'POST';
-  voiceFallbackUrl: string | null;
-  voiceFallbackMethod: 'GET' | 'POST';
-  statusCallback: string | null;
-  statusCallbackMethod: 'GET' | 'POST';
-  smsUrl: string | null;
-  smsMethod: 'GET' | 'POST';
-  dateCreated: number;
-  dateUpdated: number;
-}
-
-export interface Flow {
-  seq: number;
-  sid: string;
-  accountSid: string;
-  friendlyName: string;
-  definition: FlowDefinition;
-  revision: number;
-  dateCreated: number;
-  dateUpdated: number;
-}
-
-export interface FlowState {
-  name: string;
-  type: string;
-  transitions: { event: string; next?: string }[];
-  properties: Record<string, unknown>;
-}
-export interface FlowDefinition {
-  description: string;
-  states: FlowState[];
-  initial_state: string;
-  flags: { allow_concurrent_calls: boolean };
-}
-
-export interface Step {
-  seq: number;
-  sid: string;
-  executionSid: string;
-  flowSid: string;
-  name: string;
-  transitionedFrom: string;
-  transitionedTo: string;
-  type: string;
-  context: Record<string, unknown>;
-  dateCreated: number;
-  dateUpdated: number;
-}
-
-export type ExecutionKind = 'voice' | 'sms' | 'webchat' | 'rest';
-export interface Execution {
-  seq: number;
-  sid: string;
-  accountSid: string;
-  flowSid: string;
-  contactAddress: string;
-  contactSid: string;
-  flowVersion: number;
-  status: ExecutionStatus;
-  dateCreated: number;
-  dateUpdated: number;
-  initiatedBy: string | null;
-  context: Record<string, unknown>;
-  steps: Step[];
-  kind: ExecutionKind;
-  callSid?: string;
-  /** Studio stopped listening (caller gone before a TwiML widget): the final status callback does not end it. */
-  deaf?: boolean;
-}
-
-export interface Workspace {
-  seq: number;
-  sid: string;
-  accountSid: string;
-  friendlyName: string;
-  eventCallbackUrl: string | null;
-  eventsFilter: string | null;
-  defaultActivitySid: string;
-  defaultActivityName: string;
-  timeoutActivitySid: string;
-  timeoutActivityName: string;
-  dateCreated: number;
-  dateUpdated: number;
-  workflows: { sid: string; friendlyName: string }[];
-  queues: { sid: string; friendlyName: string }[];
-  workers: { sid: string; friendlyName: string; attributes: string }[];
-}
-
-export interface TaskChannel {
-  seq: number;
-  sid: string;
-  accountSid: string;
-  workspaceSid: string;
-  uniqueName: string;
-  friendlyName: string;
-  channelOptimizedRouting: boolean | null;
-  dateCreated: number;
-  dateUpdated: number;
-}
-
-export interface Task {
-  seq: number;
-  sid: string;
-  accountSid: string;
-  workspaceSid: string;
-  status: TaskStatus;
-  attributes: string;
-  priority: number;
-  reason: string | null;
-  timeout: number;
-  channelSid: string;
-  channelUniqueName: string;
-  queueSid: string | null;
-  queueName: string | null;
-  workflowSid: string | null;
-  workflowName: string | null;
-  dateCreated: number;
-  dateUpdated: number;
-  queueEnteredAt: number | null;
-  virtualStartTime: number;
-  closedAt: number | null;
-  version: number;
-  callSid: string | null;
-  reservationSid: string | null;
-  workerSid: string | null;
-}
-
-export interface TrEvent {
-  seq: number;
-  sid: string;
-  accountSid: string;
-  workspaceSid: string;
-  eventType: string;
-  description: string;
-  date: number;
-  resourceType: string;
-  resourceSid: string;
-  data: Record<string, unknown>;
-  actorType: string;
-  actorSid: string | null;
-}
-
-export interface TaskEventListener {
-  (ev: TrEvent, task: Task | undefined, extra: Record<string, string>): void;
-}
+export * from './records';
 
 function bump<K, V>(m: Map<K, Set<V>>, k: K): Set<V> {
   let s = m.get(k);
@@ -272,7 +94,7 @@ export class Store {
     bump(this.callsByStatus, status).add(call);
     call.dateUpdated = at;
     if (status === 'in-progress') call.answeredAt = at;
-    if ((TERMINAL_CALL_STATUSES as string[]).includes(status)) {
+    if (isTerminalCallStatus(status)) {
       call.endTime = at;
       call.duration = call.answeredAt !== null ? Math.max(0, Math.round((at - call.answeredAt) / 1000)) : 0;
     }
@@ -461,58 +283,6 @@ export class Store {
     return this.taskIndex(ws, status);
   }
 
-  /** Applies a REST update to a task with TaskRouter's transition rules. */
-  updateTaskFromApi(t: Task, p: { assignmentStatus?: string; reason?: string; attributes?: string; priority?: number; ifMatch?: string }): void {
-    if (p.ifMatch !== undefined && normalizeEtag(p.ifMatch) !== String(t.version)) {
-      throw new TwilioHttpError(412, 20001, `The If-Match header value ${p.ifMatch} does not match the current version ${t.version} of Task ${t.sid}`);
-    }
-    const ws = t.workspaceSid;
-    const where = `${t.sid} in workspace ${ws} for account ${t.accountSid}`;
-    if (p.assignmentStatus !== undefined && p.attributes !== undefined && ['wrapping', 'completed'].includes(p.assignmentStatus)) {
-      throw badRequest('Changing the AssignmentStatus to wrapping or completed and the Attributes requires two separate requests');
-    }
-    if (p.attributes !== undefined) {
-      try {
-        JSON.parse(p.attributes);
-      } catch {
-        throw badRequest(`Invalid Attributes: ${p.attributes.slice(0, 60)} is not valid JSON`);
-      }
-    }
-    const now = this.clock.now();
-    if (p.assignmentStatus !== undefined) {
-      const to = p.assignmentStatus;
-      if (to === 'canceled') {
-        if (t.status !== 'pending' && t.status !== 'reserved') throw badRequest(`Cannot cancel task ${where} because it is not pending or reserved`);
-        this.setTaskStatus(t, 'canceled', p.reason ?? null, now);
-        this.emitTaskEvent('task.canceled', t, p.reason ?? 'Task canceled', {});
-      } else if (to === 'completed') {
-        if (t.status !== 'assigned' && t.status !== 'wrapping') throw badRequest(`Cannot complete task ${where} because it is not assigned or wrapping`);
-        this.setTaskStatus(t, 'completed', p.reason ?? null, now);
-        this.emitTaskEvent('task.completed', t, p.reason ?? 'Task completed', {});
-      } else if (to === 'wrapping') {
-        if (t.status !== 'assigned') throw badRequest(`Cannot wrap up a task ${where} because it's not currently assigned`);
-        this.setTaskStatus(t, 'wrapping', p.reason ?? t.reason, now);
-        this.emitTaskEvent('task.wrapup', t, 'Task wrapping up', {});
-      } else if (['pending', 'reserved', 'assigned'].includes(to)) {
-        throw badRequest(`Cannot set AssignmentStatus of task ${where} to ${to}: only canceled, wrapping or completed can be set through the API`);
-      } else {
-        throw badRequest(`Invalid AssignmentStatus ${to}`);
-      }
-    } else if (p.reason !== undefined) {
-      t.reason = p.reason;
-    }
-    if (p.attributes !== undefined) {
-      this.setTaskAttributes(t, p.attributes, now);
-      this.emitTaskEvent('task.updated', t, 'Task attributes updated', {});
-    }
-    if (p.priority !== undefined && p.priority !== t.priority) {
-      t.priority = p.priority;
-      t.dateUpdated = now;
-      t.version++;
-      this.emitTaskEvent('task.updated', t, 'Task priority updated', {});
-    }
-  }
-
   // ---- TaskRouter events ----
   emitTaskEvent(eventType: string, t: Task, description: string, extra: Record<string, string>, resourceType = 'Task', resourceSid = t.sid): TrEvent {
     const ev: TrEvent = {
@@ -551,8 +321,4 @@ export class Store {
     for (const l of this.taskListeners) l(ev, t, extra);
     return ev;
   }
-}
-
-export function normalizeEtag(v: string): string {
-  return v.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 }

@@ -1,14 +1,14 @@
 /** Studio's engine, as far as the emulator needs it: executions started by calls and messages, steps, endings. */
 import { TwilioHttpError } from './format';
 import type { Call, Execution, Flow, Store } from './state';
-import { TERMINAL_CALL_STATUSES } from './state';
+import { isTerminalCallStatus } from '../shared/constants';
 
 const TWIML_WIDGETS = new Set([
   'say-play', 'gather-input-on-call', 'send-to-flex', 'enqueue-call', 'connect-call-to', 'record-voicemail',
   'add-twiml-redirect', 'fork-stream', 'record-call', 'capture-payments', 'connect-virtual-agent',
 ]);
 
-export function isTwimlWidget(type: string): boolean {
+function isTwimlWidget(type: string): boolean {
   return TWIML_WIDGETS.has(type);
 }
 
@@ -31,7 +31,7 @@ function nextOf(flow: Flow, from: string, event?: string): { event: string; next
   return t ? { event: t.event, next: t.next } : undefined;
 }
 
-export function voiceContext(call: Call, flow: Flow): Record<string, unknown> {
+function voiceContext(call: Call, flow: Flow): Record<string, unknown> {
   return {
     trigger: {
       call: {
@@ -132,7 +132,7 @@ export class Studio {
   receiveStatusCallback(flowSid: string, params: Record<string, string>, at: number): 'ended' | 'ignored' {
     const callSid = params.CallSid;
     const status = params.CallStatus;
-    if (!callSid || !status || !(TERMINAL_CALL_STATUSES as string[]).includes(status)) return 'ignored';
+    if (!callSid || !status || !isTerminalCallStatus(status)) return 'ignored';
     const ex = this.store.executionByCall.get(callSid);
     if (!ex || ex.flowSid !== flowSid || ex.status !== 'active' || ex.deaf) return 'ignored';
     const flow = this.store.flows.get(flowSid);

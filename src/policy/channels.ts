@@ -1,7 +1,8 @@
 /** TaskRouter channels: only `voice` Tasks are closed by the policy; messaging is handled through Executions. */
-export const VOICE_CHANNEL = 'voice';
+import { MESSAGING_CHANNELS, VOICE_CHANNEL } from '../shared/names';
+
 /** TaskChannel unique names known not to be voice (Flex defaults plus common messaging channels). */
-export const KNOWN_NON_VOICE_CHANNELS = ['default', 'chat', 'sms', 'webchat', 'web', 'whatsapp', 'messenger', 'email', 'video'] as const;
+const KNOWN_NON_VOICE_CHANNELS = ['default', ...MESSAGING_CHANNELS, 'web', 'messenger', 'email', 'video'] as const;
 
 export type ChannelClass = 'voice' | 'not-voice' | 'unknown';
 

@@ -6,17 +6,17 @@
  *   advice: end executions older than ~4 h); a call we could not read decides nothing.
  * - Messaging (SMS, webchat, conversations): stuck only after the widget it waits in has timed out: idle longer than
  *   that Send & Wait widget's `timeout` plus the grace (the threshold when the widget has none, or when it waits
- *   anywhere else). The widget comes from the newest Step and the Flow definition at the Execution's revision.
+ *   anywhere else). The widget comes from the newest Step and the Flow definition at the Execution's revision;
+ *   when the definition read is another revision (Studio's Flow fetch returns only the current one) or the Execution
+ *   does not say its revision, its timeouts are unknown and it is skipped, not judged on another revision's.
  * - Anything else (REST-triggered, unknown trigger) is never ended.
  * A write is only decided on a fresh fetch that says `active`.
  */
+import { isMessagingChannel, VOICE_CHANNEL } from '../shared/names';
 import { formatDuration, MAX_READ_AGE_MS } from './facts';
 import { SEND_AND_WAIT, widgetTimeoutMs } from './flow';
 import { callBlocks } from './task';
-import type { ExecutionAction, ExecutionDecisionInput, ExecutionFacts, FlowFacts, Skip } from './types';
-
-/** Sweep channels that cover messaging Executions. */
-export const MESSAGING_CHANNELS: readonly string[] = ['sms', 'webchat', 'chat', 'whatsapp'];
+import type { ExecutionAction, ExecutionDecisionInput, FlowFacts, Skip } from './types';
 
 const skip = (reason: Skip['reason'], detail: string, recheckAtMs?: number): Skip =>
   recheckAtMs === undefined ? { kind: 'skip', reason, detail } : { kind: 'skip', reason, detail, recheckAtMs };
@@ -37,17 +37,23 @@ export function decideExecution(input: ExecutionDecisionInput): ExecutionAction 
     case 'message':
     case 'conversation':
       return decideMessaging(input, fresh, readExecution);
-    case 'request':
     case 'unknown':
-      return skip('execution-trigger-unknown', `execution triggered by ${ex.trigger}`);
+      // A list item without initiated_by: the fetch reads the Execution's context, which names the trigger.
+      if (ex.source !== 'fetch') return readExecution('the list item does not say what started it');
+      return skip('execution-trigger-unknown', 'execution triggered by unknown');
+    case 'request':
+      return skip('execution-trigger-unknown', 'execution triggered by request');
   }
 }
 
 function decideVoice(input: ExecutionDecisionInput, fresh: boolean, readExecution: (r: string) => ExecutionAction): ExecutionAction {
   const { nowMs, execution: ex, call, settings: s } = input;
-  if (input.sweptChannels && !input.sweptChannels.includes('voice')) return skip('channel-not-swept', 'voice is not swept');
+  if (input.sweptChannels && !input.sweptChannels.includes(VOICE_CHANNEL)) return skip('channel-not-swept', 'voice is not swept');
   const callSid = ex.callSid ?? input.watchedCallSid;
-  if (callSid === undefined) return skip('execution-trigger-unknown', 'call-triggered but the call is not known');
+  if (callSid === undefined) {
+    if (ex.source !== 'fetch') return readExecution('the list item does not name its call');
+    return skip('execution-trigger-unknown', 'call-triggered but the call is not known');
+  }
   if (input.watchedCallSid !== undefined && callSid !== input.watchedCallSid) {
     return skip('call-sid-mismatch', `execution started by ${callSid}, not by call ${input.watchedCallSid}`);
   }
@@ -72,15 +78,10 @@ function decideVoice(input: ExecutionDecisionInput, fresh: boolean, readExecutio
 }
 
 /** How long the Execution may wait where it is before it is stuck, and what that is based on. */
-function waitLimit(ex: ExecutionFacts, flow: Extract<FlowFacts, { kind: 'read' }>, widgetName: string | undefined, thresholdMs: number): { ms: number; why: string } {
+function waitLimit(flow: Extract<FlowFacts, { kind: 'read' }>, widgetName: string | undefined, thresholdMs: number): { ms: number; why: string } {
   const widget = widgetName === undefined ? undefined : flow.widgets[widgetName];
   const timeout = widgetTimeoutMs(widget);
   const valid = timeout !== undefined && !Number.isNaN(timeout);
-  if (ex.flowRevision !== undefined && ex.flowRevision !== flow.revision) {
-    // The definition read is another revision than the one the Execution runs: take the longer of both limits.
-    const ms = Math.max(thresholdMs, valid ? timeout : 0);
-    return { ms, why: `Flow revision ${flow.revision} is not the Execution's ${ex.flowRevision}: the longer of the threshold and the widget's timeout` };
-  }
   if (widget?.type === SEND_AND_WAIT) {
     if (valid) return { ms: timeout, why: `Send & Wait "${widgetName}" timeout ${formatDuration(timeout)}` };
     return { ms: thresholdMs, why: `Send & Wait "${widgetName}" has ${timeout === undefined ? 'no' : 'an unreadable'} timeout: the threshold` };
@@ -102,12 +103,16 @@ function shortestLimit(flow: Extract<FlowFacts, { kind: 'read' }>, thresholdMs: 
 function decideMessaging(input: ExecutionDecisionInput, fresh: boolean, readExecution: (r: string) => ExecutionAction): ExecutionAction {
   const { nowMs, execution: ex, flow, settings: s } = input;
   if (input.watchedCallSid !== undefined) return skip('execution-trigger-unknown', `a callWatch ends only its call's execution, not a ${ex.trigger}-triggered one`);
-  if (input.sweptChannels && !input.sweptChannels.some((c) => MESSAGING_CHANNELS.includes(c))) return skip('channel-not-swept', 'messaging is not swept');
+  if (input.sweptChannels && !input.sweptChannels.some(isMessagingChannel)) return skip('channel-not-swept', 'messaging is not swept');
   if (!flow || (ex.flowRevision !== undefined && flow.kind === 'read' && flow.revision < ex.flowRevision)) {
     if (ex.flowSid === undefined) return skip('flow-unreadable', 'the Execution names no Flow');
     return { kind: 'read', what: 'flow', sid: ex.flowSid, ...(ex.flowRevision === undefined ? {} : { revision: ex.flowRevision }), reason: 'flow definition not read' };
   }
   if (flow.kind === 'unreadable') return skip('flow-unreadable', flow.detail);
+  if (ex.flowRevision === undefined) return skip('flow-unreadable', `the Execution does not say which revision of Flow ${flow.sid} it runs: its widgets' timeouts are unknown`);
+  if (ex.flowRevision !== flow.revision) {
+    return skip('flow-unreadable', `the Execution runs revision ${ex.flowRevision} of Flow ${flow.sid}, the definition read is revision ${flow.revision}: its widgets' timeouts are unknown`);
+  }
 
   // A recent date_updated rules out "stuck" before any Step is read.
   const touched = Math.max(ex.updatedAtMs ?? 0, ex.createdAtMs ?? 0);
@@ -115,16 +120,18 @@ function decideMessaging(input: ExecutionDecisionInput, fresh: boolean, readExec
   if (touched > 0 && nowMs - touched < floor) {
     return skip('messaging-not-idle', `updated ${formatDuration(nowMs - touched)} ago`, touched + floor);
   }
+  // The Execution first, then its Steps: Steps read before the fetch could miss a reply that came in between.
+  if (!fresh) return readExecution(ex.source === 'fetch' ? 'last read too old to write on' : 'decided on a list item');
   const w = ex.waiting;
   if (!w || !isFresh(w.readAtMs, nowMs, s.maxReadAgeMs)) return { kind: 'read', what: 'steps', sid: ex.sid, reason: 'where it waits is not known' };
+  if (w.readAtMs < ex.readAtMs!) return { kind: 'read', what: 'steps', sid: ex.sid, reason: 'Steps read before the Execution was fetched' };
   const widgetName = w.kind === 'widget' ? w.widget : undefined;
   const since = w.kind === 'widget' ? w.sinceMs : ex.createdAtMs;
   if (since === undefined) return skip('messaging-not-idle', 'no activity time known');
-  const limit = waitLimit(ex, flow, widgetName, s.messagingIdleMs);
+  const limit = waitLimit(flow, widgetName, s.messagingIdleMs);
   const stuckAt = since + limit.ms + s.graceMs;
   const idle = nowMs - since;
   if (nowMs < stuckAt) return skip('messaging-not-idle', `idle ${formatDuration(idle)}; ${limit.why}, plus ${formatDuration(s.graceMs)} grace`, stuckAt);
-  if (!fresh) return readExecution(ex.source === 'fetch' ? 'last read too old to write on' : 'decided on a list item');
   return {
     kind: 'end-execution',
     sid: ex.sid,

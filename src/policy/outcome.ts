@@ -26,7 +26,7 @@ export const isWriteAction = (a: PolicyAction): a is WriteAction =>
   a.kind === 'end-execution' || a.kind === 'cancel-task' || a.kind === 'complete-task';
 
 /** What a writer did with a decision (callWatch `ActionRecord.result`, the sweep's action records). */
-export type WriteResult = 'done' | 'dry-run' | 'already-closed' | 'skipped' | 'changed' | 'capped' | 'failed';
+export type WriteResult = 'done' | 'dry-run' | 'already-closed' | 'skipped' | 'changed' | 'capped';
 
 export interface OutcomeInput {
   /** A callWatch decision; its two actions count as `actions`, and its wait/flag as watching/live-flagged. */
@@ -56,6 +56,6 @@ export function summarizeOutcome(input: OutcomeInput): UnstickOutcome {
   }
   if (decision?.flagLongLive) return OUTCOME.liveFlagged;
   if (decision?.nextCheckAtMs !== undefined) return OUTCOME.watching;
-  if (actions.some((a) => a.kind === 'skip') || results?.some((r) => r === 'skipped' || r === 'changed' || r === 'failed')) return OUTCOME.skipped;
+  if (actions.some((a) => a.kind === 'skip') || results?.some((r) => r === 'skipped' || r === 'changed')) return OUTCOME.skipped;
   return OUTCOME.clean;
 }

@@ -1,6 +1,7 @@
 /**
  * The Temporal Schedule `unstick-sweep`: runs the sweep every interval (or on a cron expression), never two at once
- * (overlap SKIP), catching up missed runs within a window after an outage. `applySchedule` is idempotent.
+ * (overlap SKIP), catching up missed runs within a window after an outage. `applySchedule` is idempotent, and does not
+ * replace settings it did not bring without being told to (`replace`).
  */
 import {
   ScheduleAlreadyRunning,
@@ -11,12 +12,12 @@ import {
   type ScheduleSpec,
 } from '@temporalio/client';
 import type { Config } from '../config';
-import { SCHEDULE_ID } from '../shared/constants';
+import { SCHEDULE_ID, SCHEDULED_SWEEP_ID_PREFIX, SWEEP_WORKFLOW_TYPE } from '../shared/names';
 import { sweepInputFromConfig } from '../shared/sweepSettings';
-import { SWEEP_WORKFLOW_TYPE, type SweepInput } from '../shared/sweepTypes';
+import type { SweepInput } from '../shared/sweepTypes';
+import { CADENCE_MEMO_KEY, cronCadence, diffSchedule, intervalCadence, type ScheduleFieldChange } from './diff';
 
-/** Prefix of scheduled sweep workflow ids; the server appends the scheduled time (`sweep:scheduled-2026-…Z`). */
-export const SCHEDULED_SWEEP_ID_PREFIX = 'sweep:scheduled';
+export { renderScheduleChanges, type ScheduleFieldChange } from './diff';
 
 export interface ApplyScheduleOptions {
   scheduleId?: string;
@@ -24,9 +25,31 @@ export interface ApplyScheduleOptions {
   input?: Partial<SweepInput>;
   /** Create (or keep) the Schedule paused. */
   paused?: boolean;
+  /**
+   * An existing Schedule whose settings differ from this configuration is updated only with `replace`; without it
+   * applySchedule throws ScheduleDiffersError naming the fields, and changes nothing.
+   */
+  replace?: boolean;
 }
 
-export function scheduleSpecFromConfig(config: Config): ScheduleSpec {
+export interface ApplyScheduleResult {
+  outcome: 'created' | 'updated' | 'unchanged';
+  /** What the update changed (or, for `unchanged`, nothing). */
+  changes: ScheduleFieldChange[];
+}
+
+/** The Schedule exists with settings this configuration would change, and `replace` was not given. */
+export class ScheduleDiffersError extends Error {
+  constructor(
+    public readonly scheduleId: string,
+    public readonly changes: ScheduleFieldChange[],
+  ) {
+    super(`${scheduleId} exists with settings this configuration would change: ${changes.map((c) => c.field).join(', ')}`);
+    this.name = 'ScheduleDiffersError';
+  }
+}
+
+function scheduleSpecFromConfig(config: Config): ScheduleSpec {
   return config.sweep.cron ? { cronExpressions: [config.sweep.cron] } : { intervals: [{ every: config.sweep.intervalMs }] };
 }
 
@@ -34,7 +57,7 @@ function describeCadence(config: Config): string {
   return config.sweep.cron ? `cron ${config.sweep.cron}` : `every ${Math.round(config.sweep.intervalMs / 60_000)} min`;
 }
 
-export function scheduleOptionsFromConfig(config: Config, opts: ApplyScheduleOptions = {}): ScheduleOptions {
+function scheduleOptionsFromConfig(config: Config, opts: ApplyScheduleOptions = {}): ScheduleOptions {
   const input: SweepInput = { ...sweepInputFromConfig(config, 'schedule'), ...opts.input };
   return {
     scheduleId: opts.scheduleId ?? SCHEDULE_ID,
@@ -45,6 +68,7 @@ export function scheduleOptionsFromConfig(config: Config, opts: ApplyScheduleOpt
       workflowId: SCHEDULED_SWEEP_ID_PREFIX,
       taskQueue: config.temporal.taskQueue,
       args: [input],
+      memo: { [CADENCE_MEMO_KEY]: config.sweep.cron ? cronCadence(config.sweep.cron) : intervalCadence(config.sweep.intervalMs) },
       staticSummary: `unstick sweep (scheduled, ${describeCadence(config)})${input.dryRun ? ', dry run' : ''}`,
       staticDetails: `Closes stuck TaskRouter Tasks and Studio Executions. maxActions=${input.maxActions ?? 'default'}, channels=${(input.channels ?? []).join(',')}. The result is the audit report.`,
     },
@@ -53,24 +77,39 @@ export function scheduleOptionsFromConfig(config: Config, opts: ApplyScheduleOpt
   };
 }
 
-/** Creates the Schedule, or updates it to match the config when it exists. Returns what was done. */
-export async function applySchedule(client: Client, config: Config, opts: ApplyScheduleOptions = {}): Promise<'created' | 'updated'> {
+/**
+ * Creates the Schedule; when it exists, compares it with the config: the same settings are left alone
+ * (`unchanged`), different ones are replaced only with `opts.replace` (else ScheduleDiffersError, nothing changed).
+ * A pause state is kept unless `opts.paused` is given.
+ */
+export async function applySchedule(client: Client, config: Config, opts: ApplyScheduleOptions = {}): Promise<ApplyScheduleResult> {
   const options = scheduleOptionsFromConfig(config, opts);
   try {
     await client.schedule.create(options);
-    return 'created';
+    return { outcome: 'created', changes: [] };
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await client.schedule.getHandle(options.scheduleId).update((prev: ScheduleDescription) => ({
-    ...prev,
-    spec: options.spec,
-    action: options.action,
-    policies: options.policies,
-    // Keep the pause state an operator chose unless asked otherwise.
-    state: { ...prev.state, ...(opts.paused !== undefined ? { paused: opts.paused } : {}) },
-  }));
-  return 'updated';
+  const handle = client.schedule.getHandle(options.scheduleId);
+  const current = await handle.describe();
+  const changes = diffSchedule(current, options);
+  const pauseChanges = opts.paused !== undefined && current.state.paused !== opts.paused;
+  if (changes.length > 0 && !opts.replace) throw new ScheduleDiffersError(options.scheduleId, changes);
+  if (changes.length === 0 && !pauseChanges) return { outcome: 'unchanged', changes };
+  let applied = changes;
+  await handle.update((prev: ScheduleDescription) => {
+    applied = diffSchedule(prev, options);
+    return {
+      ...prev,
+      spec: options.spec,
+      action: options.action,
+      policies: options.policies,
+      // Keep the pause state an operator chose unless asked otherwise.
+      state: { ...prev.state, ...(opts.paused !== undefined ? { paused: opts.paused } : {}) },
+    };
+  });
+  if (pauseChanges) applied = [...applied, { field: 'paused', before: current.state.paused, after: opts.paused }];
+  return { outcome: 'updated', changes: applied };
 }
 
 export const pauseSchedule = (client: Client, note = 'paused by unstick', scheduleId = SCHEDULE_ID) => client.schedule.getHandle(scheduleId).pause(note);

@@ -1,12 +1,4 @@
-/** Names shared by workflows, activities, the client, the webhook and the CLI. Workflow-safe (no Node imports). */
-export const TASK_QUEUE = 'unstick';
-/** Task queue for Twilio discovery activities that use EvaluateTaskAttributes (Twilio allows 3 req/s per account). */
-export const DISCOVERY_TASK_QUEUE = 'unstick-discovery';
-export const SCHEDULE_ID = 'unstick-sweep';
-
-export const callWorkflowId = (callSid: string): string => `call:${callSid}`;
-export const sweepWorkflowId = (isoMinute: string): string => `sweep:${isoMinute}`;
-
+/** Twilio's call statuses and TaskRouter's Task assignment statuses, as the policy and the workflows read them. Workflow-safe. */
 export const TERMINAL_CALL_STATUSES = ['completed', 'canceled', 'failed', 'busy', 'no-answer'] as const;
 export const LIVE_CALL_STATUSES = ['queued', 'ringing', 'in-progress'] as const;
 export type CallStatus = (typeof TERMINAL_CALL_STATUSES)[number] | (typeof LIVE_CALL_STATUSES)[number];

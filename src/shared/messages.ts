@@ -31,22 +31,14 @@ export interface TaskLinkEvent {
   timestampMs?: number;
 }
 
-/** The Studio Execution that this call started. */
-export interface ExecutionLinkEvent {
-  callSid: string;
-  flowSid: string;
-  executionSid: string;
-}
-
 export const callStatusSignal = defineSignal<[CallStatusEvent]>('callStatus');
 export const taskLinkSignal = defineSignal<[TaskLinkEvent]>('taskLink');
-export const executionLinkSignal = defineSignal<[ExecutionLinkEvent]>('executionLink');
 
 export interface ActionRecord {
   kind: 'end-execution' | 'cancel-task' | 'complete-task';
   sid: string;
   /** `done` = written; `already-closed` = found closed/gone when written; `dry-run` = decided, not written. */
-  result: 'done' | 'already-closed' | 'dry-run' | 'changed' | 'capped';
+  result: 'done' | 'already-closed' | 'dry-run' | 'capped';
   reason: string;
   atMs: number;
 }
@@ -54,7 +46,7 @@ export interface ActionRecord {
 /** What a reconcile activity did with one resource: the policy's final answer on a fresh read, and the write's result. */
 export interface ReconcileResult {
   /** `none`: nothing to do; `skipped`: the policy declined; `changed`: declined after the resource changed under us. */
-  result: 'done' | 'dry-run' | 'already-closed' | 'skipped' | 'changed' | 'capped' | 'failed' | 'none';
+  result: 'done' | 'dry-run' | 'already-closed' | 'skipped' | 'changed' | 'capped' | 'none';
   action: { kind: string; reason: string; detail?: string };
   /** The resource's status at the last read (Task assignment status, Execution status), or `gone`. */
   observedStatus?: string;
@@ -76,7 +68,11 @@ export interface CallWatchState {
   taskStatus?: string;
   actions: ActionRecord[];
   skipped: { sid?: string; reason: string; detail?: string }[];
-  /** When the watch looks again (the max age while live, the end of the grace, the wrap limit), if it waits. */
+  /**
+   * While the watch waits on a timer, when it fires and the watch looks again: the end of the first poll delay, the
+   * max age while live, the end of the grace, the wrap limit. Unset while it works or when it is done. The retries of
+   * the poll activity are the server's timers, not the workflow's, so they are not shown.
+   */
   nextCheckAtMs?: number;
   outcome?: string;
   dryRun: boolean;
@@ -117,5 +113,3 @@ export interface CallWatchInput {
   /** Carried across continueAsNew. */
   carried?: CallWatchState;
 }
-
-export const CALL_WATCH_WORKFLOW_TYPE = 'callWatch';

@@ -1,8 +1,8 @@
 /** The sweep's counts and action records: what a page activity returns and the workflow adds up. Workflow-safe. */
 
 export type SweepActionKind = 'cancel-task' | 'complete-task' | 'end-execution';
-/** `capped` = the policy would act, but maxActions was reached; `failed` = Twilio kept refusing. */
-export type SweepActionResult = 'done' | 'already-closed' | 'dry-run' | 'capped' | 'changed' | 'failed';
+/** `capped` = the policy would act, but maxActions was reached. (A write refused until re-decided is counted as `changed`, not recorded.) */
+export type SweepActionResult = 'done' | 'already-closed' | 'dry-run' | 'capped';
 
 export interface SweepActionRecord {
   kind: SweepActionKind;

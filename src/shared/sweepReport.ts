@@ -3,7 +3,7 @@ import type { SweepActionRecord, SweepCounts, SweepError } from './sweepCounts';
 
 export interface SweepReport {
   sweepId: string;
-  trigger: string;
+  startedBy: string;
   dryRun: boolean;
   maxActions: number;
   startedAtMs: number;

@@ -3,7 +3,7 @@ import { callWatchSettingsFromConfig } from './callWatchSettings';
 import type { SweepInput } from './sweepTypes';
 
 /** The sweep input the Schedule (and `unstick sweep`) run with, from the validated config. */
-export function sweepInputFromConfig(config: Config, trigger: string): SweepInput {
+export function sweepInputFromConfig(config: Config, startedBy: string): SweepInput {
   return {
     workspaceSids: config.twilio.workspaceSids,
     flowSids: config.twilio.flowSids,
@@ -22,6 +22,6 @@ export function sweepInputFromConfig(config: Config, trigger: string): SweepInpu
     watchLiveCalls: config.sweep.watchLiveCalls
       ? { taskQueue: config.temporal.taskQueue, settings: callWatchSettingsFromConfig(config) }
       : undefined,
-    trigger,
+    startedBy,
   };
 }

@@ -4,24 +4,21 @@
  * report have modules of their own (re-exported here for the callers of the contract). Workflow-safe.
  */
 import { defineQuery } from '@temporalio/workflow';
+import { DEFAULTS } from './defaults';
 import type { CallWatchSettings } from './messages';
 import type { SweepActionRecord, SweepCounts, SweepError } from './sweepCounts';
 
 export * from './sweepCounts';
 export * from './sweepReport';
 
-export const SWEEP_WORKFLOW_TYPE = 'sweep';
-
+/** The settings' defaults (src/shared/defaults.ts), and the sweep's own tuning, which no variable sets. */
 export const SWEEP_DEFAULTS = {
-  /** Studio's own advice: Executions older than ~4 h without progress are stuck. */
-  executionThresholdMs: 4 * 60 * 60_000,
-  graceMs: 2 * 60_000,
-  maxAgeMs: 4 * 60 * 60_000,
-  channels: ['voice', 'sms', 'webchat'] as string[],
-  /** Writes per run; 0 = no cap. */
-  maxActions: 500,
-  /** Twilio's REST limit is on requests in flight per account; stay a little under the usual cap. */
-  concurrency: 40,
+  executionThresholdMs: DEFAULTS.sweep.executionThresholdMs,
+  graceMs: DEFAULTS.callWatch.graceMs,
+  maxAgeMs: DEFAULTS.callWatch.maxAgeMs,
+  channels: DEFAULTS.sweep.channels,
+  maxActions: DEFAULTS.sweep.maxActions,
+  concurrency: DEFAULTS.sweep.concurrency,
   /** Twilio's maximum PageSize. */
   pageSize: 1000,
   /** Page activities per workflow run before continueAsNew (the server may suggest it earlier). */
@@ -30,8 +27,8 @@ export const SWEEP_DEFAULTS = {
   maxReportedActions: 200,
   maxReportedErrors: 50,
   heartbeatTimeoutMs: 30_000,
-  taskReason: 'unstick: closed stuck voice Task after the call ended',
-  postCallTaskAfterMs: 2 * 60_000,
+  taskReason: DEFAULTS.callWatch.taskReason,
+  postCallTaskAfterMs: DEFAULTS.policy.postCallTaskAfterMs,
 } as const;
 
 export interface SweepInput {
@@ -71,7 +68,7 @@ export interface SweepInput {
   /** Task queue of the page activities; default: the workflow's own. */
   activityTaskQueue?: string;
   /** Who started it (shown in the report): `schedule`, `cli`, … */
-  trigger?: string;
+  startedBy?: string;
   /**
    * When set, a voice Task whose call is still live gets a callWatch of its own (started by the sweep), so it is
    * closed minutes after the call ends instead of at a later sweep. Unset = leave live calls to the next sweep.
@@ -102,7 +99,7 @@ export interface PageResult {
   resumed: boolean;
   /** List pages this activity went through; absent = 1. */
   pages?: number;
-  /** Execution activities: Flows finished, from the input's `flowSid` on (`nextPageUrl` is in the next one). Absent in older histories. */
+  /** Execution activities: Flows finished, from the input's `flowSid` on (`nextPageUrl` is in the next one). Absent for Task pages. */
   flowsDone?: number;
 }
 
@@ -160,7 +157,8 @@ export interface SweepCarried {
   flowSids: string[];
   /** Index into workspaceSids (tasks phase) or flowSids (executions phase). */
   targetIndex: number;
-  cursor?: string;
+  /** The next list page of the current target (a Twilio page URL); undefined: start it from its first page. */
+  nextPageUrl?: string;
   counts: SweepCounts;
   actions: SweepActionRecord[];
   actionsOmitted: number;
@@ -223,6 +221,6 @@ export function resolveSweepInput(input: SweepInput): ResolvedSweepInput {
     heartbeatTimeoutMs: Math.max(1000, input.heartbeatTimeoutMs ?? d.heartbeatTimeoutMs),
     activityTaskQueue: input.activityTaskQueue,
     watchLiveCalls: input.watchLiveCalls,
-    trigger: input.trigger ?? 'manual',
+    startedBy: input.startedBy ?? 'manual',
   };
 }

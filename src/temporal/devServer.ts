@@ -65,7 +65,7 @@ export interface DevServer {
   restart(): Promise<void>;
 }
 
-export class DevServerError extends Error {
+class DevServerError extends Error {
   constructor(message: string, output: string) {
     super(output ? `${message}\n--- temporal server output (last lines) ---\n${output}` : message);
     this.name = 'DevServerError';

@@ -14,9 +14,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
-export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 /** Go version required by the CLI's go.mod at v1.5.1 (`go 1.25.0`). */
-export const MIN_GO_VERSION = [1, 25] as const;
+const MIN_GO_VERSION = [1, 25] as const;
 
 export type TemporalCliSource = 'env' | 'path' | 'cache' | 'built';
 
@@ -64,7 +64,7 @@ export function cachedCliPath(cacheDir: string, version = TEMPORAL_CLI_VERSION):
   return path.join(cacheDir, `v${version}`, process.platform === 'win32' ? 'temporal.exe' : 'temporal');
 }
 
-export function formatElapsed(ms: number): string {
+function formatElapsed(ms: number): string {
   const s = Math.round(ms / 1000);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
@@ -81,7 +81,7 @@ async function isExecutableFile(p: string): Promise<boolean> {
 }
 
 /** Like `which`: the first executable `name` on the given PATH. */
-export async function findOnPath(name: string, pathVar: string | undefined): Promise<string | undefined> {
+async function findOnPath(name: string, pathVar: string | undefined): Promise<string | undefined> {
   const exts = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
   for (const dir of (pathVar ?? '').split(path.delimiter)) {
     if (!dir) continue;
@@ -103,7 +103,7 @@ function run(file: string, args: string[], env: Env, timeoutMs = 60_000): Promis
 }
 
 /** Runs `<bin> --version` and returns the version (`temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)` → `1.5.1`). */
-export async function temporalCliVersion(bin: string, env: Env = process.env): Promise<string> {
+async function temporalCliVersion(bin: string, env: Env = process.env): Promise<string> {
   const { stdout, stderr } = await run(bin, ['--version'], env);
   const m = /version\s+v?(\S+)/.exec(stdout + stderr);
   if (!m) throw new Error(`\`${bin} --version\` printed no version: ${JSON.stringify((stdout + stderr).trim().slice(0, 200))}`);

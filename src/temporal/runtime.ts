@@ -4,6 +4,7 @@
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Logger } from '../log';
+import { DISCOVERY_TASK_QUEUE } from '../shared/names';
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -29,6 +30,16 @@ function temporalLevel(log: Logger): LogLevel {
 }
 
 /**
+ * SDK messages that are expected and say nothing to an operator, kept for debug: webpack's whole build report
+ * (INFO), and the warning of the activity-only discovery worker that it polls no workflow tasks (runWorker says
+ * what that queue is for in its own start-up line).
+ */
+function quieted(message: string, meta: Record<string, unknown> | undefined): boolean {
+  if (message.startsWith('asset workflow-bundle')) return true;
+  return message.startsWith('No workflows registered') && meta?.taskQueue === DISCOVERY_TASK_QUEUE;
+}
+
+/**
  * @param shutdownSignals signals on which the Runtime shuts all workers down gracefully (default SIGINT, SIGTERM,
  *   SIGQUIT, SIGUSR2); pass [] when the caller orders the shutdown itself.
  * @returns false when a Runtime was already installed (then its settings stay).
@@ -39,9 +50,7 @@ export function installRuntime(log: Logger, opts: { shutdownSignals?: NodeJS.Sig
     Runtime.install({
       logger: new DefaultLogger(level, (entry) => {
         const { message, meta } = entry;
-        // The SDK logs webpack's whole build report at INFO; keep it for debug.
-        const lvl = entry.level === 'INFO' && message.startsWith('asset workflow-bundle') ? 'debug' : PINO_LEVEL[entry.level];
-        log[lvl](meta ?? {}, message);
+        log[quieted(message, meta) ? 'debug' : PINO_LEVEL[entry.level]](meta ?? {}, message);
       }),
       // Core (Rust) logs: forwarded into the logger above, at least WARN so polling noise stays out.
       telemetryOptions: { logging: { filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN' }, forward: {} } },
@@ -52,4 +61,12 @@ export function installRuntime(log: Logger, opts: { shutdownSignals?: NodeJS.Sig
     if ((err as Error).name === 'IllegalStateError') return false;
     throw err;
   }
+}
+
+/**
+ * Writes out the SDK log lines the Runtime still buffers (with forwarding on, it holds them ~100 ms to order them
+ * with Core's), e.g. before printing something that should come after them.
+ */
+export function flushRuntimeLogs(): void {
+  Runtime.instance().flushLogs();
 }

@@ -18,7 +18,6 @@ type RequestOptions = RequestClient.RequestClientOptions;
 
 export type TwilioClient = ReturnType<typeof twilio>;
 
-export const TWILIO_PRODUCTS = ['api', 'studio', 'taskrouter', 'webhooks'] as const;
 const HOST_RE = /^(api|studio|taskrouter|webhooks)(\.[a-z0-9-]+)*\.twilio\.com$/i;
 
 /**
@@ -165,7 +164,7 @@ export class TwilioRetryAfterException extends twilio.RestException {
 }
 
 /** Retry-After in ms (seconds or an HTTP date), or undefined. */
-export function retryAfterOf(headers: unknown): number | undefined {
+function retryAfterOf(headers: unknown): number | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   const raw = (headers as Record<string, unknown>)['retry-after'] ?? (headers as Record<string, unknown>)['Retry-After'];
   if (raw === undefined || raw === null || raw === '') return undefined;

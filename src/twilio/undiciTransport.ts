@@ -36,7 +36,7 @@ export interface TransportResponse {
 }
 
 /** A request that got no answer within its timeout; `code` matches axios's so retry classification is unchanged. */
-export class TransportTimeoutError extends Error {
+class TransportTimeoutError extends Error {
   readonly code = 'ECONNABORTED';
   constructor(timeoutMs: number) {
     super(`timeout of ${timeoutMs}ms exceeded`);

@@ -1,2 +1,2 @@
-export { createWebhookServer, startWebhook, studioFlowWebhookUrl, VOICE_STATUS_PATH, TASKROUTER_EVENTS_PATH } from './server';
+export { createWebhookServer, startWebhook } from './server';
 export type { WebhookDeps, RunningWebhook } from './server';

@@ -15,10 +15,10 @@ const TASK_SID = /^WT[0-9a-fA-F]{32}$/;
 export { isCallSid };
 
 /** `initiated` is a status-callback event name that Twilio also reports as CallStatus on that event. */
-export const isCallbackCallStatus = (s: string): boolean => s === 'initiated' || isCallStatus(s);
+const isCallbackCallStatus = (s: string): boolean => s === 'initiated' || isCallStatus(s);
 
 /** A single-valued form field; a repeated field (array) or a missing one is `undefined`. */
-export function field(params: FormParams, name: string): string | undefined {
+function field(params: FormParams, name: string): string | undefined {
   const v = params[name];
   return typeof v === 'string' ? v : undefined;
 }

@@ -9,12 +9,10 @@ import pino from 'pino';
 import type { Config } from '../config';
 import { callWatchSettingsFromConfig } from '../shared/callWatchSettings';
 import { callStatusSignal, taskLinkSignal, type CallWatchInput, type CallWatchSettings } from '../shared/messages';
+import { studioFlowWebhookUrl, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH } from '../shared/names';
 import { callStartEstimate, parseTaskRouterEvent, parseVoiceStatus, type FormParams } from './params';
 import { hasValidSignature } from './signature';
 import { createCallWatchStarter, type StartOutcome } from './starter';
-
-export const VOICE_STATUS_PATH = '/twilio/voice/status';
-export const TASKROUTER_EVENTS_PATH = '/twilio/taskrouter/events';
 
 export interface WebhookDeps {
   config: Config;
@@ -28,10 +26,6 @@ export interface WebhookDeps {
   /** Deadline for the /readyz probe (default 2 s). */
   readinessTimeoutMs?: number;
 }
-
-/** Studio's own webhook URL for a Flow (twilio-facts §10). */
-export const studioFlowWebhookUrl = (accountSid: string, flowSid: string): string =>
-  `https://webhooks.twilio.com/v1/Accounts/${accountSid}/Flows/${flowSid}`;
 
 const OTHER_METHODS_THAN_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as const;
 const OTHER_METHODS_THAN_GET = ['POST', 'PUT', 'DELETE', 'PATCH'] as const;
@@ -105,13 +99,15 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     return params;
   }
 
+  // A callback accepted (signalled, already closed, ignored) is logged at debug: one line per callback would bury
+  // everything else. Refusals and Temporal failures keep info/warn/error.
   function answerAfterStart(outcome: StartOutcome, reply: FastifyReply, fields: Record<string, unknown>, done: () => FastifyReply): FastifyReply {
     switch (outcome.kind) {
       case 'signalled':
-        log.info({ ...fields, decision: 'signalled', runId: outcome.runId }, 'callWatch signalled');
+        log.debug({ ...fields, decision: 'signalled', runId: outcome.runId }, 'callWatch signalled');
         return done();
       case 'already-closed':
-        log.info({ ...fields, decision: 'already-closed' }, 'callWatch already closed; nothing started');
+        log.debug({ ...fields, decision: 'already-closed' }, 'callWatch already closed; nothing started');
         return done();
       case 'unavailable':
         log.error({ ...fields, decision: 'temporal-unavailable', err: outcome.error }, 'Temporal unreachable');
@@ -167,7 +163,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
       return refuse(reply, 400, decision.reason);
     }
     if (decision.kind === 'ignore') {
-      log.info({ route, decision: 'ignored', reason: decision.reason, eventType: decision.eventType, taskSid: decision.taskSid }, 'TaskRouter event not linked to a call');
+      log.debug({ route, decision: 'ignored', reason: decision.reason, eventType: decision.eventType, taskSid: decision.taskSid }, 'TaskRouter event not linked to a call');
       return ack();
     }
     const link = decision.link;

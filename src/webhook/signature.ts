@@ -11,7 +11,7 @@ import type { FormParams } from './params';
  * proxies that strip it), else rebuilt from the request's protocol and Host. Fastify's `request.protocol` and
  * `request.host` honour X-Forwarded-Proto/-Host only when the server was created with `trustProxy`.
  */
-export function signedUrlFor(request: FastifyRequest, publicUrl: string | undefined): string {
+function signedUrlFor(request: FastifyRequest, publicUrl: string | undefined): string {
   if (publicUrl) return `${publicUrl.replace(/\/+$/, '')}${request.url}`;
   return `${request.protocol}://${request.host}${request.url}`;
 }

@@ -1,13 +1,13 @@
 /**
- * signalWithStart on a call's `callWatch`, bounded by a deadline, with the outcomes the HTTP layer needs.
+ * A call's `callWatch` started or signalled (startCallWatch) within a deadline, with the outcomes the HTTP layer needs.
  */
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
-import { callWorkflowId } from '../shared/constants';
-import { CALL_WATCH_WORKFLOW_TYPE, type CallWatchInput } from '../shared/messages';
-import { CallSidKey } from '../shared/searchAttributes';
+import type { CallWatchInput } from '../shared/messages';
+import { startCallWatch } from '../temporal/startCallWatch';
 
-type CallWatchFn = (input: CallWatchInput) => Promise<unknown>;
+// Its home is startCallWatch; re-exported for the webhook's callers and tests.
+export { clampSummary } from '../temporal/startCallWatch';
 
 export type StartOutcome =
   /** Started a new callWatch or signalled the running one. */
@@ -38,13 +38,6 @@ function grpcCode(err: unknown): number | undefined {
 }
 
 class StartTimeout extends Error {}
-
-/** Keeps a summary to one line within Temporal's 200-byte staticSummary limit. */
-export function clampSummary(s: string): string {
-  let out = s.replace(/[\r\n]+/g, ' ');
-  while (Buffer.byteLength(out, 'utf8') > 200) out = out.slice(0, -1);
-  return out;
-}
 
 export interface CallWatchStarter {
   signal<E>(req: SignalCallWatchRequest<E>): Promise<StartOutcome>;
@@ -86,24 +79,13 @@ export function createCallWatchStarter(
 
   return {
     async signal<E>(req: SignalCallWatchRequest<E>): Promise<StartOutcome> {
-      const callSid = req.input.callSid;
       try {
-        const handle = await bounded(opts.timeoutMs, () =>
-          client.workflow.signalWithStart<CallWatchFn, [E]>(CALL_WATCH_WORKFLOW_TYPE, {
-            workflowId: callWorkflowId(callSid),
-            taskQueue,
-            args: [req.input],
-            signal: req.signal,
-            signalArgs: [req.event],
-            // A closed watch (within retention) means the call was handled: never start a second one.
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            typedSearchAttributes: [{ key: CallSidKey, value: callSid }],
-            staticSummary: clampSummary(req.summary),
-          }),
+        const started = await bounded(opts.timeoutMs, () =>
+          startCallWatch(client, req.input.callSid, { taskQueue, input: req.input, summary: req.summary, signal: { signal: req.signal, event: req.event } }),
         );
-        return { kind: 'signalled', runId: handle.signaledRunId };
+        if (started.kind === 'closed') return { kind: 'already-closed' };
+        return { kind: 'signalled', runId: started.runId };
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return { kind: 'already-closed' };
         const message = err instanceof Error ? err.message : String(err);
         const code = grpcCode(err);
         if (err instanceof StartTimeout || (code !== undefined && TRANSIENT_GRPC_CODES.has(code))) return { kind: 'unavailable', error: message };

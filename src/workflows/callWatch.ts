@@ -6,8 +6,8 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { CallActivities } from '../activities/callActivities';
-import { decideCall, isWriteAction, summarizeOutcome, OUTCOME, type PolicyAction } from '../policy';
-import { DISCOVERY_TASK_QUEUE } from '../shared/constants';
+import { decideCall, formatDuration, isWriteAction, summarizeOutcome, OUTCOME, type PolicyAction } from '../policy';
+import { DISCOVERY_TASK_QUEUE } from '../shared/names';
 import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../shared/errorTypes';
 import type { CallWatchInput } from '../shared/messages';
 import { ExecutionSidKey, TaskSidKey } from '../shared/searchAttributes';
@@ -26,14 +26,35 @@ const discovery = wf.proxyActivities<CallActivities>({ taskQueue: DISCOVERY_TASK
 /** Reconcile passes per run before continueAsNew (each pass is a handful of events). */
 const MAX_PASSES_PER_RUN = 20;
 
+/**
+ * Twilio ends every call within 24 h of its start (the longest call time limit it allows). A call it still reports
+ * live a day after it started (and past its max age) will not end by itself: the watch stops there, `live-flagged`,
+ * having closed nothing. README, Operations: "A call that never ends".
+ */
+const LIVE_WATCH_LIMIT_MS = 24 * 60 * 60_000;
+const STILL_LIVE = 'still-live';
+
+function stillLiveTooLong(w: CallWatch): boolean {
+  return Date.now() >= w.startedAtMs + Math.max(LIVE_WATCH_LIMIT_MS, w.input.settings.maxAgeMs);
+}
+
+/** The end of the watch of a call that stays live past LIVE_WATCH_LIMIT_MS: recorded as a skip, nothing written. */
+function stopWatchingLiveCall(w: CallWatch): typeof STILL_LIVE {
+  const age = formatDuration(Date.now() - w.startedAtMs);
+  w.noteSkip(undefined, 'call-live', `call still ${w.state.callStatus} ${age} after it started: no longer watched, nothing closed`);
+  wf.log.warn('call still live a day after it started: watch ended, nothing closed', { callSid: w.state.callSid, age });
+  return STILL_LIVE;
+}
+
 export async function callWatch(input: CallWatchInput): Promise<CallWatchResult> {
   const w = new CallWatch(input);
   w.listen();
-  if (!w.isEnded()) await waitForEnd(w);
-  await reconcile(w);
-  const outcome = summarizeOutcome({ results: [...w.state.actions.map((a) => a.result), ...w.state.skipped.map(() => 'skipped' as const)] });
+  let stillLive = !w.isEnded() && (await waitForEnd(w)) === STILL_LIVE;
+  if (!stillLive) stillLive = (await reconcile(w)) === STILL_LIVE;
+  const outcome = stillLive
+    ? OUTCOME.liveFlagged
+    : summarizeOutcome({ results: [...w.state.actions.map((a) => a.result), ...w.state.skipped.map(() => 'skipped' as const)] });
   w.state.phase = 'done';
-  w.state.nextCheckAtMs = undefined;
   w.setOutcome(outcome);
   await wf.condition(wf.allHandlersFinished);
   return w.result(outcome);
@@ -44,19 +65,22 @@ async function continueAsNew(w: CallWatch): Promise<never> {
   return wf.continueAsNew<typeof callWatch>({ ...w.input, startedAtMs: w.startedAtMs, carried: w.state });
 }
 
-/** Phase 1: until the call ends (a signal, the poll, or our own look at its max age). A live call is only flagged. */
-async function waitForEnd(w: CallWatch): Promise<void> {
-  const s = w.input.settings;
+/**
+ * Phase 1: until the call ends (a signal, the poll, or our own look at its max age). A live call is only flagged;
+ * one still live past LIVE_WATCH_LIMIT_MS ends the watch (STILL_LIVE).
+ */
+async function waitForEnd(w: CallWatch): Promise<typeof STILL_LIVE | undefined> {
+  const settings = w.input.settings;
   const poll = wf.proxyActivities<CallActivities>({
     startToCloseTimeout: '30s',
-    retry: { initialInterval: s.pollInitialMs, backoffCoefficient: 2, maximumInterval: s.pollMaxMs, nonRetryableErrorTypes },
+    retry: { initialInterval: settings.pollInitialMs, backoffCoefficient: 2, maximumInterval: settings.pollMaxMs, nonRetryableErrorTypes },
   });
   const pollScope = new wf.CancellationScope();
   let pollSettled = false;
   const pollDone = pollScope
     .run(async () => {
       // A webhook-started watch will usually hear the end by signal; don't spend a read right away.
-      if (w.input.startedBy === 'webhook') await wf.sleep(s.pollInitialMs);
+      if (w.input.startedBy === 'webhook') await w.waitUntil(Date.now() + settings.pollInitialMs, () => wf.sleep(settings.pollInitialMs));
       w.applyCallInfo(await poll.awaitCallEnd(w.state.callSid));
     })
     .catch((err) => {
@@ -68,10 +92,10 @@ async function waitForEnd(w: CallWatch): Promise<void> {
   // already past its max age is looked at at once.
   const first = decideCall({ nowMs: Date.now(), call: { ...w.callFacts(), status: 'in-progress' }, settings: w.settings });
   let nextLook = first.flagLongLive ? Date.now() : first.nextCheckAtMs!;
+  let gaveUp = false;
   while (!w.isEnded()) {
-    w.state.nextCheckAtMs = nextLook;
     const seen = w.wakeups;
-    const woke = await wf.condition(() => w.isEnded() || w.wakeups !== seen || pollSettled, Math.max(1, nextLook - Date.now()));
+    const woke = await w.waitUntil(nextLook, () => wf.condition(() => w.isEnded() || w.wakeups !== seen || pollSettled, Math.max(1, nextLook - Date.now())));
     if (w.isEnded()) break;
     const unknown = w.state.callStatus === 'gone' || w.state.callStatus === 'unknown';
     if (pollSettled && unknown) break; // can't prove anything: the reconcile phase decides
@@ -82,9 +106,13 @@ async function waitForEnd(w: CallWatch): Promise<void> {
       if (d.flagLongLive && w.state.phase !== 'live-flagged') {
         w.state.phase = 'live-flagged';
         w.setOutcome(OUTCOME.liveFlagged);
-        wf.log.warn('call still live past max age: flagged, left alone', { callSid: w.state.callSid, maxAgeMs: s.maxAgeMs });
+        wf.log.warn('call still live past max age: flagged, left alone', { callSid: w.state.callSid, maxAgeMs: settings.maxAgeMs });
       }
       if (d.nextCheckAtMs !== undefined && d.waitReason === 'call-live') nextLook = d.nextCheckAtMs;
+      if (d.waitReason === 'call-live' && stillLiveTooLong(w)) {
+        gaveUp = true;
+        break;
+      }
       if (pollSettled && !w.isEnded()) break;
     }
     if (wf.workflowInfo().continueAsNewSuggested) {
@@ -94,25 +122,28 @@ async function waitForEnd(w: CallWatch): Promise<void> {
   }
   pollScope.cancel();
   await pollDone;
+  return gaveUp ? stopWatchingLiveCall(w) : undefined;
 }
 
-/** Phase 2: after the grace, reconcile what is still open, and look again when the policy says an answer may change. */
-async function reconcile(w: CallWatch): Promise<void> {
-  const s = w.input.settings;
+/**
+ * Phase 2: after the grace, reconcile what is still open, and look again when the policy says an answer may change.
+ * (A call whose poll ended on an unreadable status may be seen live again here: the same LIVE_WATCH_LIMIT_MS holds.)
+ */
+async function reconcile(w: CallWatch): Promise<typeof STILL_LIVE | undefined> {
+  const settings = w.input.settings;
   const st = w.state;
   const needsActivity = (a: PolicyAction) => a.kind === 'read' || isWriteAction(a);
   for (let pass = 1; ; pass++) {
     if (w.isEnded()) {
       st.phase = 'grace';
-      const graceEnd = (st.callEndedAtMs ?? Date.now()) + s.graceMs;
-      st.nextCheckAtMs = graceEnd;
+      const graceEnd = (st.callEndedAtMs ?? Date.now()) + settings.graceMs;
       const seen = w.wakeups;
-      if (Date.now() < graceEnd) await wf.condition(() => w.wakeups !== seen, graceEnd - Date.now());
+      if (Date.now() < graceEnd) await w.waitUntil(graceEnd, () => wf.condition(() => w.wakeups !== seen, graceEnd - Date.now()));
     }
     st.phase = 'reconciling';
     await Promise.all([learnExecution(w), learnTask(w)]);
     const decision = decideCall({ nowMs: Date.now(), call: w.callFacts(), execution: w.linkedExecution(), task: w.linkedTask(), settings: w.settings });
-    const common = { call: w.callFacts(), settings: w.settings, dryRun: s.dryRun };
+    const common = { call: w.callFacts(), settings: w.settings, dryRun: settings.dryRun };
     const [ex, task] = await Promise.all([
       needsActivity(decision.execution) && st.flowSid && st.executionSid
         ? twilio.reconcileExecution({ ...common, flowSid: st.flowSid, executionSid: st.executionSid })
@@ -127,13 +158,13 @@ async function reconcile(w: CallWatch): Promise<void> {
 
     // The activities' answers were given on fresh reads; the workflow's own only where no activity ran.
     const next = task?.recheckAtMs ?? ex?.recheckAtMs ?? (task || ex ? undefined : decision.nextCheckAtMs);
-    st.nextCheckAtMs = next;
     if (next === undefined) return;
     // A call whose status stays unreadable is given up on after its max age, reported as skipped.
-    if (decision.waitReason === 'call-unknown' && Date.now() > w.startedAtMs + s.maxAgeMs) return;
+    if (decision.waitReason === 'call-unknown' && Date.now() > w.startedAtMs + settings.maxAgeMs) return;
+    if (decision.waitReason === 'call-live' && stillLiveTooLong(w)) return stopWatchingLiveCall(w);
     if (pass % MAX_PASSES_PER_RUN === 0) await continueAsNew(w);
     const seen = w.wakeups;
-    await wf.condition(() => w.wakeups !== seen, Math.max(1, next - Date.now()));
+    await w.waitUntil(next, () => wf.condition(() => w.wakeups !== seen, Math.max(1, next - Date.now())));
     if (!w.isEnded()) w.applyCallInfo(await twilio.fetchCall(st.callSid)); // only when its status was unknown
   }
 }

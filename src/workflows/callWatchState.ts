@@ -1,6 +1,6 @@
 /**
  * What one callWatch knows and has done, and the handlers that change it: status callbacks (ordered by Twilio's
- * SequenceNumber), links to its Task and Execution, the `state` query and the `reconcileNow` update. The workflow
+ * SequenceNumber), the link to its Task, the `state` query and the `reconcileNow` update. The workflow
  * function (callWatch.ts) drives the phases; everything it records goes through here.
  */
 import * as wf from '@temporalio/workflow';
@@ -9,7 +9,6 @@ import type { CallFacts, ExecutionFacts, PolicySettings, TaskFacts } from '../po
 import { isTerminalCallStatus, TASK_STATUSES, type TaskAssignmentStatus } from '../shared/constants';
 import {
   callStatusSignal,
-  executionLinkSignal,
   reconcileNowUpdate,
   stateQuery,
   taskLinkSignal,
@@ -38,7 +37,7 @@ export interface CallWatchResult {
 }
 
 const WRITE_KINDS = ['end-execution', 'cancel-task', 'complete-task'] as const;
-const RECORDED_RESULTS = ['done', 'dry-run', 'already-closed', 'capped', 'changed'] as const;
+const RECORDED_RESULTS = ['done', 'dry-run', 'already-closed', 'capped'] as const;
 
 export class CallWatch {
   readonly state: CallWatchState;
@@ -49,10 +48,17 @@ export class CallWatch {
   /** Checks made so far; `reconcileNow` returns after the next one. */
   checks = 0;
   private readonly indexed = new Set<string>();
+  /** The timers the workflow waits on now (id → when each fires): the earliest is the state's nextCheckAtMs. */
+  private readonly waits = new Map<number, number>();
+  private lastWaitId = 0;
 
   constructor(readonly input: CallWatchInput) {
     const s = input.settings;
-    this.state = input.carried ?? { callSid: input.callSid, phase: 'waiting-for-end', callStatus: 'unknown', actions: [], skipped: [], dryRun: s.dryRun };
+    const carried = input.carried;
+    // A state carried by an older run may lack the lists; the `state` query always shows them. Its wait ended with it.
+    this.state = carried
+      ? { ...carried, actions: carried.actions ?? [], skipped: carried.skipped ?? [], nextCheckAtMs: undefined }
+      : { callSid: input.callSid, phase: 'waiting-for-end', callStatus: 'unknown', actions: [], skipped: [], dryRun: s.dryRun };
     this.startedAtMs = input.startedAtMs ?? wf.workflowInfo().startTime.getTime();
     this.settings = {
       graceMs: s.graceMs,
@@ -84,11 +90,6 @@ export class CallWatch {
       st.workspaceSid = ev.workspaceSid;
       if (ev.assignmentStatus) st.taskStatus = ev.assignmentStatus;
     });
-    wf.setHandler(executionLinkSignal, (ev) => {
-      if (ev.callSid !== st.callSid) return;
-      st.executionSid = ev.executionSid;
-      st.flowSid = ev.flowSid;
-    });
     wf.setHandler(stateQuery, () => st);
     wf.setHandler(reconcileNowUpdate, async () => {
       const target = this.checks + 1;
@@ -100,6 +101,23 @@ export class CallWatch {
       { key: CallSidKey, value: st.callSid },
       { key: UnstickOutcomeKey, value: st.outcome ?? OUTCOME.watching },
     ]);
+  }
+
+  /** Runs `wait` (a timer, or a condition whose timeout ends at `atMs`), showing `atMs` as the next check meanwhile. */
+  async waitUntil<T>(atMs: number, wait: () => Promise<T>): Promise<T> {
+    const id = ++this.lastWaitId;
+    this.waits.set(id, atMs);
+    this.showNextCheck();
+    try {
+      return await wait();
+    } finally {
+      this.waits.delete(id);
+      this.showNextCheck();
+    }
+  }
+
+  private showNextCheck(): void {
+    this.state.nextCheckAtMs = this.waits.size > 0 ? Math.min(...this.waits.values()) : undefined;
   }
 
   isEnded(): boolean {

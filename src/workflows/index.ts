@@ -1,4 +1,3 @@
 // Every workflow the worker runs: one re-export line per workflow module.
-export * from './hello';
 export * from './sweep';
 export * from './callWatch';

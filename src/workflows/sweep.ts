@@ -3,13 +3,13 @@
  * each Workspace, then the active Executions of each Flow, in activities that each go through several pages (the
  * Execution ones from Flow to Flow); the page activities decide with
  * the same policy as callWatch and leave calls with a running callWatch to it. Long sweeps continue as new,
- * carrying the cursor and the totals; the result is an audit report.
+ * carrying the next page URL and the totals; the result is an audit report.
  */
 import * as wf from '@temporalio/workflow';
 import type { SweepActivities } from '../activities/sweepActivities';
 import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../shared/errorTypes';
-import { MESSAGING_CHANNELS } from '../policy/execution';
 import { summarizeOutcome, type WriteResult } from '../policy/outcome';
+import { isMessagingChannel, VOICE_CHANNEL } from '../shared/names';
 import { UnstickOutcomeKey } from '../shared/searchAttributes';
 import {
   addCounts,
@@ -28,9 +28,6 @@ import {
   type SweepProgress,
   type SweepReport,
 } from '../shared/sweepTypes';
-
-/** Patch: one Execution activity goes on from Flow to Flow (histories from before it ran one activity per Flow page). */
-const MULTI_FLOW_EXECUTIONS = 'sweep-multi-flow-executions';
 
 function activities(opts: ResolvedSweepInput) {
   return wf.proxyActivities<SweepActivities>({
@@ -69,8 +66,8 @@ function startState(opts: ResolvedSweepInput): SweepCarried {
   };
 }
 
-function outcomeOf(s: SweepCarried, dryRun: boolean): string {
-  const c = s.counts;
+function outcomeOf(carried: SweepCarried, dryRun: boolean): string {
+  const c = carried.counts;
   const results: WriteResult[] = [];
   if (totalClosed(c) > 0) results.push('done');
   if (totalWouldClose(c) > 0 || (dryRun && c.capped > 0)) results.push('dry-run');
@@ -80,78 +77,78 @@ function outcomeOf(s: SweepCarried, dryRun: boolean): string {
 
 export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
   const opts = resolveSweepInput(input);
-  const s: SweepCarried = input.carried ? { ...input.carried, runs: input.carried.runs + 1 } : startState(opts);
+  const carried: SweepCarried = input.carried ? { ...input.carried, runs: input.carried.runs + 1 } : startState(opts);
   const acts = activities(opts);
-  const hasTaskChannels = opts.channels.includes('voice');
-  const hasExecutionChannels = opts.channels.includes('voice') || opts.channels.some((c) => MESSAGING_CHANNELS.includes(c));
+  const hasTaskChannels = opts.channels.includes(VOICE_CHANNEL);
+  const hasExecutionChannels = hasTaskChannels || opts.channels.some(isMessagingChannel);
 
-  const targets = () => (s.phase === 'executions' ? s.flowSids : s.workspaceSids);
+  const targets = () => (carried.phase === 'executions' ? carried.flowSids : carried.workspaceSids);
   wf.setHandler(progressQuery, (): SweepProgress => ({
-    sweepId: s.sweepId,
-    phase: s.phase,
+    sweepId: carried.sweepId,
+    phase: carried.phase,
     dryRun: opts.dryRun,
-    target: targets()[s.targetIndex],
-    targetIndex: s.targetIndex,
+    target: targets()[carried.targetIndex],
+    targetIndex: carried.targetIndex,
     targetCount: targets().length,
-    pages: s.pages,
-    seen: s.counts.tasksSeen + s.counts.executionsSeen,
-    acted: opts.dryRun ? totalWouldClose(s.counts) : totalClosed(s.counts),
+    pages: carried.pages,
+    seen: carried.counts.tasksSeen + carried.counts.executionsSeen,
+    acted: opts.dryRun ? totalWouldClose(carried.counts) : totalClosed(carried.counts),
     maxActions: opts.maxActions,
-    capReached: s.capReached,
-    skipped: totalSkipped(s.counts),
-    errors: s.counts.errors,
-    runs: s.runs,
-    startedAtMs: s.startedAtMs,
-    morePages: s.cursor !== undefined,
+    capReached: carried.capReached,
+    skipped: totalSkipped(carried.counts),
+    errors: carried.counts.errors,
+    runs: carried.runs,
+    startedAtMs: carried.startedAtMs,
+    morePages: carried.nextPageUrl !== undefined,
   }));
 
   const details = () =>
     wf.setCurrentDetails(
-      sweepMarkdown({ ...s, dryRun: opts.dryRun, maxActions: opts.maxActions, phase: s.phase === 'done' ? undefined : `${s.phase}, page ${s.pages}` }),
+      sweepMarkdown({ ...carried, dryRun: opts.dryRun, maxActions: opts.maxActions, phase: carried.phase === 'done' ? undefined : `${carried.phase}, page ${carried.pages}` }),
     );
 
-  if (s.phase === 'targets') {
-    const t = await acts.sweepTargets({ workspaceSids: s.workspaceSids, flowSids: s.flowSids, tasks: hasTaskChannels, executions: hasExecutionChannels });
-    s.workspaceSids = t.workspaceSids;
-    s.flowSids = t.flowSids;
-    s.phase = 'tasks';
-    s.targetIndex = 0;
+  if (carried.phase === 'targets') {
+    const t = await acts.sweepTargets({ workspaceSids: carried.workspaceSids, flowSids: carried.flowSids, tasks: hasTaskChannels, executions: hasExecutionChannels });
+    carried.workspaceSids = t.workspaceSids;
+    carried.flowSids = t.flowSids;
+    carried.phase = 'tasks';
+    carried.targetIndex = 0;
   }
 
   const merge = (r: PageResult) => {
-    addCounts(s.counts, r.counts);
+    addCounts(carried.counts, r.counts);
     for (const a of r.actions) {
-      if (s.actions.length < opts.maxReportedActions) s.actions.push(a);
-      else s.actionsOmitted++;
+      if (carried.actions.length < opts.maxReportedActions) carried.actions.push(a);
+      else carried.actionsOmitted++;
     }
-    s.actionsOmitted += r.actionsOmitted;
+    carried.actionsOmitted += r.actionsOmitted;
     for (const e of r.errors) {
-      if (s.errors.length < SWEEP_DEFAULTS.maxReportedErrors) s.errors.push(e);
-      else s.errorsOmitted++;
+      if (carried.errors.length < SWEEP_DEFAULTS.maxReportedErrors) carried.errors.push(e);
+      else carried.errorsOmitted++;
     }
-    s.budgetUsed += r.budgetUsed;
-    s.notExamined += r.notExamined;
-    if (r.resumed) s.resumedPages++;
-    if (r.capReached) s.capReached = true;
-    s.pages += r.pages ?? 1;
+    carried.budgetUsed += r.budgetUsed;
+    carried.notExamined += r.notExamined;
+    if (r.resumed) carried.resumedPages++;
+    if (r.capReached) carried.capReached = true;
+    carried.pages += r.pages ?? 1;
   };
 
   let pagesThisRun = 0;
-  while (s.phase !== 'done') {
+  while (carried.phase !== 'done') {
     const list = targets();
-    if (s.capReached || s.targetIndex >= list.length || (s.phase === 'tasks' && !hasTaskChannels) || (s.phase === 'executions' && !hasExecutionChannels)) {
-      s.phase = s.capReached || s.phase === 'executions' ? 'done' : 'executions';
-      s.targetIndex = 0;
-      s.cursor = undefined;
+    if (carried.capReached || carried.targetIndex >= list.length || (carried.phase === 'tasks' && !hasTaskChannels) || (carried.phase === 'executions' && !hasExecutionChannels)) {
+      carried.phase = carried.capReached || carried.phase === 'executions' ? 'done' : 'executions';
+      carried.targetIndex = 0;
+      carried.nextPageUrl = undefined;
       continue;
     }
     if (pagesThisRun >= opts.pagesPerRun || wf.workflowInfo().continueAsNewSuggested) {
       await wf.condition(wf.allHandlersFinished);
-      return wf.continueAsNew<typeof sweep>({ ...input, carried: s });
+      return wf.continueAsNew<typeof sweep>({ ...input, carried });
     }
-    const budget = opts.maxActions > 0 ? opts.maxActions - s.budgetUsed : null;
+    const budget = opts.maxActions > 0 ? opts.maxActions - carried.budgetUsed : null;
     const common = {
-      pageUrl: s.cursor,
+      pageUrl: carried.nextPageUrl,
       pageSize: opts.pageSize,
       concurrency: opts.concurrency,
       dryRun: opts.dryRun,
@@ -164,57 +161,58 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
       taskReason: opts.taskReason,
       postCallTaskAfterMs: opts.postCallTaskAfterMs,
       ...(opts.protectTasks !== undefined ? { protectTasks: opts.protectTasks } : {}),
-      maxReportedActions: Math.max(0, opts.maxReportedActions - s.actions.length),
+      maxReportedActions: Math.max(0, opts.maxReportedActions - carried.actions.length),
     };
-    const target = list[s.targetIndex]!;
+    const target = list[carried.targetIndex]!;
     const r =
-      s.phase === 'tasks'
+      carried.phase === 'tasks'
         ? await acts.sweepTaskPage({ ...common, workspaceSid: target, maxPages: opts.pagesPerRun - pagesThisRun, watchLiveCalls: opts.watchLiveCalls })
         : await acts.sweepExecutionPage({
             ...common,
             flowSid: target,
-            createdBeforeMs: s.createdBeforeMs,
-            ...(wf.patched(MULTI_FLOW_EXECUTIONS) ? { moreFlowSids: list.slice(s.targetIndex + 1), maxPages: opts.pagesPerRun - pagesThisRun } : {}),
+            createdBeforeMs: carried.createdBeforeMs,
+            moreFlowSids: list.slice(carried.targetIndex + 1),
+            maxPages: opts.pagesPerRun - pagesThisRun,
           });
     merge(r);
     pagesThisRun += r.pages ?? 1;
-    s.cursor = r.nextPageUrl;
-    // Task pages (and Execution results recorded before flowsDone existed) finish their target with the cursor.
-    if (r.flowsDone !== undefined) s.targetIndex += r.flowsDone;
-    else if (!s.cursor) s.targetIndex++;
+    carried.nextPageUrl = r.nextPageUrl;
+    // Execution activities say how many Flows they finished; Task pages finish their Workspace when there is no next page.
+    if (r.flowsDone !== undefined) carried.targetIndex += r.flowsDone;
+    else if (!carried.nextPageUrl) carried.targetIndex++;
     details();
   }
 
   const report: SweepReport = {
-    sweepId: s.sweepId,
-    trigger: opts.trigger,
+    sweepId: carried.sweepId,
+    startedBy: opts.startedBy,
     dryRun: opts.dryRun,
     maxActions: opts.maxActions,
-    startedAtMs: s.startedAtMs,
+    startedAtMs: carried.startedAtMs,
     finishedAtMs: Date.now(),
-    workspaceSids: s.workspaceSids,
-    flowSids: s.flowSids,
+    workspaceSids: carried.workspaceSids,
+    flowSids: carried.flowSids,
     channels: opts.channels,
-    counts: s.counts,
-    actions: s.actions,
-    actionsOmitted: s.actionsOmitted,
-    errors: s.errors,
-    errorsOmitted: s.errorsOmitted,
-    capReached: s.capReached,
-    notExamined: s.notExamined,
-    pages: s.pages,
-    resumedPages: s.resumedPages,
-    runs: s.runs,
-    summary: summaryLine(s, opts),
+    counts: carried.counts,
+    actions: carried.actions,
+    actionsOmitted: carried.actionsOmitted,
+    errors: carried.errors,
+    errorsOmitted: carried.errorsOmitted,
+    capReached: carried.capReached,
+    notExamined: carried.notExamined,
+    pages: carried.pages,
+    resumedPages: carried.resumedPages,
+    runs: carried.runs,
+    summary: summaryLine(carried, opts),
   };
   details();
-  wf.upsertSearchAttributes([{ key: UnstickOutcomeKey, value: outcomeOf(s, opts.dryRun) }]);
+  wf.upsertSearchAttributes([{ key: UnstickOutcomeKey, value: outcomeOf(carried, opts.dryRun) }]);
   return report;
 }
 
-function summaryLine(s: SweepCarried, opts: ResolvedSweepInput): string {
-  const c = s.counts;
+function summaryLine(carried: SweepCarried, opts: ResolvedSweepInput): string {
+  const c = carried.counts;
   const acted = opts.dryRun ? `would close ${totalWouldClose(c)}` : `closed ${totalClosed(c)}`;
-  const cap = s.capReached ? `; stopped at maxActions=${opts.maxActions}` : '';
+  const cap = carried.capReached ? `; stopped at maxActions=${opts.maxActions}` : '';
   return `${opts.dryRun ? 'dry run: ' : ''}examined ${c.tasksSeen} Tasks and ${c.executionsSeen} Executions; ${acted}; skipped ${totalSkipped(c)}; ${c.alreadyClosed} already closed; ${c.errors} errors${cap}`;
 }

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkFlow, flowWebhookUrl, runAudit, type AuditReport } from '../../src/audit';
+import { checkFlow, runAudit, type AuditReport } from '../../src/audit';
+import { studioFlowWebhookUrl } from '../../src/shared/names';
 import type { Config } from '../../src/config';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { createTwilioClient, type TwilioClient } from '../../src/twilio/client';
@@ -49,7 +50,7 @@ describe('audit (emulator, real twilio SDK)', function () {
     assert.equal(cb?.severity, 'error');
     assert.equal(cb?.flowSid, s.flexFlowSid);
     assert.match(cb!.message, /callbacks\.example\.com/);
-    assert.equal(cb?.proposedStatusCallback, flowWebhookUrl(s.accountSid, s.flexFlowSid));
+    assert.equal(cb?.proposedStatusCallback, studioFlowWebhookUrl(s.accountSid, s.flexFlowSid));
 
     // (b) the legacy flow without concurrent calls, with the number that routes to it.
     const [cc, ...ccRest] = findingsOn(report, s.legacyFlowSid);
@@ -78,7 +79,7 @@ describe('audit (emulator, real twilio SDK)', function () {
 
   it('--fix points the status callback at the flow, and a re-run is clean for that finding', async () => {
     const s = emu.seeded;
-    const flowUrl = flowWebhookUrl(s.accountSid, s.flexFlowSid);
+    const flowUrl = studioFlowWebhookUrl(s.accountSid, s.flexFlowSid);
     const fixed = await runAudit({ twilio, config: auditConfig(emu), fix: true });
 
     assert.deepEqual(fixed.changes, [
@@ -119,7 +120,7 @@ describe('audit (emulator, real twilio SDK)', function () {
 
     // Without a WEBHOOK_FLOW_REDIRECTS entry unstick's webhook would swallow Studio's callback: use the flow URL.
     const noRedirect = await runAudit({ twilio, config: auditConfig(emu, { publicUrl }), fix: false });
-    assert.equal(findingsOn(noRedirect, s.misconfiguredNumberSid)[0]?.proposedStatusCallback, flowWebhookUrl(s.accountSid, s.flexFlowSid));
+    assert.equal(findingsOn(noRedirect, s.misconfiguredNumberSid)[0]?.proposedStatusCallback, studioFlowWebhookUrl(s.accountSid, s.flexFlowSid));
 
     const config = auditConfig(emu, { publicUrl, flowRedirects: { [s.misconfiguredNumber]: s.flexFlowSid } });
     const fixed = await runAudit({ twilio, config, fix: true });
@@ -143,7 +144,7 @@ describe('audit (emulator, real twilio SDK)', function () {
     const [f] = findingsOn(report, s.phoneNumberSid);
     assert.equal(f?.check, 'status-callback');
     assert.match(f!.message, /no status callback/);
-    assert.equal(f?.proposedStatusCallback, flowWebhookUrl(s.accountSid, s.flexFlowSid));
+    assert.equal(f?.proposedStatusCallback, studioFlowWebhookUrl(s.accountSid, s.flexFlowSid));
   });
 
   it('runs as `unstick audit --json` in a child process: JSON report on stdout, exit code 1', async function () {

@@ -1,7 +1,9 @@
 // The sweep benchmark at a tiny size: real emulator process, real dev server, real sweep workflow. Asserts the
 // report's shape and that both runs closed exactly the same Tasks and no live-call Task (not the timing targets).
 import { strict as assert } from 'node:assert';
-import { runSweepBench, renderMarkdown, type SweepBenchReport } from '../../bench/sweep';
+import { runSweepBench } from '../../bench/sweep';
+import { renderMarkdown } from '../../bench/sweepRender';
+import type { SweepBenchReport } from '../../bench/sweepReport';
 
 describe('sweep benchmark (smoke size)', function () {
   this.timeout(180_000);

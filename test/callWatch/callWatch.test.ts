@@ -7,7 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import twilio from 'twilio';
 import type { ScenarioName } from '../../src/emulator';
 import { startWatch } from '../../src/cli/watch';
-import { callWorkflowId } from '../../src/shared/constants';
+import { callWorkflowId } from '../../src/shared/names';
 import { reconcileNowUpdate, stateQuery, type CallWatchInput } from '../../src/shared/messages';
 import type { CallWatchResult } from '../../src/workflows/callWatch';
 import { saveHistoryFixture } from '../helpers/histories';
@@ -142,14 +142,18 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
     }
   });
 
+  /** A manual callWatch whose start is back-dated, as if the call had been live that long. */
+  const watchStartedHoursAgo = (callSid: string, hours: number): Promise<WorkflowHandle> =>
+    stack.temporal.client.workflow.start('callWatch', {
+      workflowId: callWorkflowId(callSid),
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [{ callSid, startedBy: 'manual', settings: stack.settings, startedAtMs: Date.now() - hours * 3600_000 } satisfies CallWatchInput],
+    });
+
   it('a live call past max age is flagged and never touched; query, update and search attributes work', async () => {
     const run = stack.emu.admin.createCall({ scenario: 'live-long' });
     const before = stack.requests.length;
-    const handle: WorkflowHandle = await stack.temporal.client.workflow.start('callWatch', {
-      workflowId: callWorkflowId(run.callSid!),
-      taskQueue: stack.config.temporal.taskQueue,
-      args: [{ callSid: run.callSid!, startedBy: 'manual', settings: stack.settings, startedAtMs: Date.now() - 5 * 3600_000 } satisfies CallWatchInput],
-    });
+    const handle = await watchStartedHoursAgo(run.callSid!, 5);
     try {
       const state = await waitUntil('live-flagged', async () => {
         const s = await handle.query(stateQuery);
@@ -169,6 +173,24 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
       assert.equal(stack.emu.admin.inspectExecution(run.executionSid!)!.status, 'active');
     } finally {
       await handle.terminate('test done');
+      stack.emu.admin.hangup(run.callSid!);
+    }
+  });
+
+  it('a call still live a day after it started: the watch ends live-flagged, having touched nothing', async () => {
+    const run = stack.emu.admin.createCall({ scenario: 'live-long' });
+    const before = stack.requests.length;
+    const handle = await watchStartedHoursAgo(run.callSid!, 25);
+    try {
+      const result = (await handle.result()) as CallWatchResult;
+      assert.equal(result.outcome, 'live-flagged');
+      assert.equal(result.callStatus, 'in-progress');
+      assert.deepEqual(result.actions, []);
+      assert.ok(result.skipped.some((x) => x.reason === 'call-live' && /no longer watched, nothing closed/.test(x.detail ?? '')), result.summary);
+      assert.deepEqual(writesTo(stack.requests.slice(before)), []);
+      assert.equal(stack.emu.admin.inspectTask(run.taskSid!)!.status, 'assigned');
+      assert.equal(stack.emu.admin.inspectExecution(run.executionSid!)!.status, 'active');
+    } finally {
       stack.emu.admin.hangup(run.callSid!);
     }
   });

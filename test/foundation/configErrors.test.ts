@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 
@@ -13,6 +15,7 @@ function unstick(args: string[], env: Record<string, string>) {
     env: { ...process.env, ...env },
     encoding: 'utf8',
     timeout: 60_000,
+    killSignal: 'SIGKILL', // a hung `up` may not answer SIGTERM
   });
 }
 
@@ -90,6 +93,50 @@ describe('foundation: configuration errors stop start-up', () => {
     }
   });
 
+  it('one pass: bad values and the checks across variables are all reported together', () => {
+    try {
+      loadConfig({
+        ...BAD,
+        TWILIO_API_KEY: 'SK' + '0'.repeat(32),
+        UNSTICK_POLL_INITIAL: '10s',
+        UNSTICK_POLL_MAX: '5s',
+        UNSTICK_SWEEP_CHANNELS: 'voice,fax',
+        UNSTICK_SWEEP_CRON: 'banana',
+      });
+      assert.fail('should throw');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      const names = ['TEMPORAL_ADDRESS=', 'UNSTICK_GRACE_PERIOD=', 'TWILIO_API_KEY is set but TWILIO_API_SECRET', 'UNSTICK_POLL_MAX (5000 ms)', 'UNSTICK_SWEEP_CHANNELS has unknown channel(s) fax', 'UNSTICK_SWEEP_CRON="banana"'];
+      assert.equal(err.problems.length, names.length, err.message);
+      for (const n of names) assert.ok(err.problems.some((p) => p.startsWith(n)), `${n} missing from:\n${err.message}`);
+    }
+  });
+
+  it('UNSTICK_SWEEP_CRON: Temporal\'s cron layouts are accepted, anything else is one line naming the value', () => {
+    for (const ok of ['*/15 * * * *', '0 3 * * 1-5', '@hourly', '@every 15m', '@every 1h/5m', 'CRON_TZ=Europe/Paris 0 3 * * *', '0 3 * * * 2027', '0 0 3 * * * 2027', '*/15 * * * * # every quarter hour']) {
+      assert.equal(loadConfig({ UNSTICK_SWEEP_CRON: ok }).sweep.cron, ok.trim(), ok);
+    }
+    for (const [bad, why] of [
+      ['banana', /1 field/],
+      ['61 * * * *', /./],
+      ['* * *', /3 field/],
+      ['@every', /no interval/],
+      ['@every 15', /not a duration with units/],
+      ['@every 1h/2h', /phase must be shorter/],
+      ['CRON_TZ=Mars/Olympus 0 3 * * *', /unknown time zone "Mars\/Olympus"/],
+      ['0 3 * * * 1999', /year 1999/],
+      ['0 0 30 2 *', /never fires/],
+    ] as const) {
+      assert.throws(() => loadConfig({ UNSTICK_SWEEP_CRON: bad }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.problems.length, 1, err.message);
+        assert.ok(err.problems[0]!.startsWith(`UNSTICK_SWEEP_CRON=${JSON.stringify(bad)} is not a cron string a Temporal Schedule accepts: it `), err.problems[0]);
+        assert.match(err.problems[0]!, why);
+        return true;
+      }, bad);
+    }
+  });
+
   it('the CLI exits with code 2 and names the variables on stderr', () => {
     const r = unstick(['temporal-path', '--no-build'], BAD);
     assert.equal(r.status, 2, `stderr: ${r.stderr}`);
@@ -103,6 +150,31 @@ describe('foundation: configuration errors stop start-up', () => {
     assert.equal(r.status, 2, `stderr: ${r.stderr}`);
     assert.match(r.stderr, /UNSTICK_PROTECT_TASKS="taskType IN \[1 2\]" is not a valid TaskRouter expression: unexpected "2" at position 15/);
     assert.equal(r.stdout, '', 'nothing ran');
+  });
+
+  it('`UNSTICK_SWEEP_CRON=banana unstick up` exits with code 2 at once, naming the value (no stack trace, no hang)', () => {
+    const r = unstick(['up'], { UNSTICK_SWEEP_CRON: 'banana', UNSTICK_DATA_DIR: path.join(repo, '.unstick-should-not-exist') });
+    assert.equal(r.signal, null, 'killed by the timeout: it hung');
+    assert.equal(r.status, 2, `stderr: ${r.stderr}`);
+    assert.match(r.stderr, /^ {2}- UNSTICK_SWEEP_CRON="banana" is not a cron string/m);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'a stack trace');
+    assert.doesNotMatch(r.stderr, /starting the Temporal dev server/);
+  });
+
+  it('`up` exits (code 1) when start-up fails after the configuration was good, instead of hanging', function () {
+    this.timeout(120_000);
+    // The data directory is a regular file: the dev server cannot create its database there.
+    const dir = mkdtempSync(path.join(tmpdir(), 'unstick-up-'));
+    const notADir = path.join(dir, 'file');
+    writeFileSync(notADir, 'not a directory');
+    try {
+      const r = unstick(['up'], { UNSTICK_DATA_DIR: path.join(notADir, 'data'), TEMPORAL_DEV_PORT: '', TEMPORAL_UI_PORT: '' });
+      assert.equal(r.signal, null, `killed by the timeout: it hung. stderr: ${r.stderr}`);
+      assert.equal(r.status, 1, `stderr: ${r.stderr}`);
+      assert.match(r.stderr, /unstick: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('`up` stops with code 2 before starting anything', () => {

@@ -4,12 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { createPingActivities } from '../../src/activities/ping';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/searchAttributes';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { createWorker } from '../../src/worker';
-import { timerThenActivity } from '../../src/workflows';
-import { bundleWorkflowsOnce, startTestTemporal, testTemporalCli, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
+import { pingActivities, timerThenActivity } from '../fixtures/timerWorkflows';
+import { bundleWorkflowsOnce, TIMER_WORKFLOWS_PATH, startTestTemporal, testTemporalCli, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
 
 describe('foundation: dev server restart on the same SQLite file', () => {
   describe('a workflow on a durable timer', () => {
@@ -28,8 +27,8 @@ describe('foundation: dev server restart on the same SQLite file', () => {
           connection: t.nativeConnection,
           namespace: t.namespace,
           taskQueue,
-          activities: createPingActivities(),
-          workflowBundle: await bundleWorkflowsOnce(),
+          activities: pingActivities,
+          workflowBundle: await bundleWorkflowsOnce(TIMER_WORKFLOWS_PATH),
         });
       const first = await newWorker();
       const firstRun = first.run();

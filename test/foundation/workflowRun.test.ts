@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { createPingActivities } from '../../src/activities/ping';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/searchAttributes';
 import { createWorker } from '../../src/worker';
-import { timerThenActivity } from '../../src/workflows';
-import { bundleWorkflowsOnce, startTestTemporal, uniqueId, type TestTemporal } from '../helpers/temporal';
+import { pingActivities, timerThenActivity } from '../fixtures/timerWorkflows';
+import { bundleWorkflowsOnce, TIMER_WORKFLOWS_PATH, startTestTemporal, uniqueId, type TestTemporal } from '../helpers/temporal';
 
 describe('foundation: a workflow on the real dev server', () => {
   let t: TestTemporal;
@@ -20,8 +19,8 @@ describe('foundation: a workflow on the real dev server', () => {
       connection: t.nativeConnection,
       namespace: t.namespace,
       taskQueue,
-      activities: createPingActivities(),
-      workflowBundle: await bundleWorkflowsOnce(),
+      activities: pingActivities,
+      workflowBundle: await bundleWorkflowsOnce(TIMER_WORKFLOWS_PATH),
     });
     const workflowId = uniqueId('hello');
     const result = await worker.runUntil(t.client.workflow.execute(timerThenActivity, { taskQueue, workflowId, args: [200, 'e2e'] }));

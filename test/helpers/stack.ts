@@ -11,7 +11,8 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/em
 import { callWatchSettingsFromConfig } from '../../src/shared/callWatchSettings';
 import type { CallWatchSettings } from '../../src/shared/messages';
 import { createTwilioClient, type RawResponseInfo } from '../../src/twilio/client';
-import { startWebhook, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, type RunningWebhook } from '../../src/webhook';
+import { TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH } from '../../src/shared/names';
+import { startWebhook, type RunningWebhook } from '../../src/webhook';
 import { createDiscoveryWorker, createWorker } from '../../src/worker';
 import { bundleWorkflowsOnce, startTestTemporal, uniqueId, type StartTestTemporalOptions, type TestTemporal } from './temporal';
 

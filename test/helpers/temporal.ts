@@ -7,8 +7,8 @@
  *   after(async () => { await t?.teardown(); });
  *
  *   it('runs', async () => {
- *     const result = await runWithWorker(t, { activities: { ping: async () => 'x' } }, (taskQueue) =>
- *       t.client.workflow.execute(timerThenActivity, { taskQueue, workflowId: uniqueId('wf'), args: [10] }),
+ *     const report = await runWithWorker(t, { activities: createActivities({ config, twilio }) }, (taskQueue) =>
+ *       t.client.workflow.execute(sweep, { taskQueue, workflowId: uniqueId('sweep'), args: [{ dryRun: true }] }),
  *     );
  *   });
  *
@@ -93,14 +93,21 @@ export async function startTestTemporal(opts: StartTestTemporalOptions = {}): Pr
   };
 }
 
-let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** src/workflows bundled once per test process (webpack takes a few seconds); pass as `workflowBundle`. */
-export function bundleWorkflowsOnce(): Promise<WorkflowBundleWithSourceMap> {
-  bundlePromise ??= bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { trace() {}, debug() {}, info() {}, warn: (m: string) => process.stderr.write(`[bundle] ${m}\n`), error: (m: string) => process.stderr.write(`[bundle] ${m}\n`), log() {} },
-  });
-  return bundlePromise;
+/** The foundation tests' trivial workflow (a timer, then an activity), kept out of the worker's src/workflows. */
+export const TIMER_WORKFLOWS_PATH = path.resolve(__dirname, '../fixtures/timerWorkflows');
+
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+/** src/workflows (or another workflows file) bundled once per test process (webpack takes a few seconds); pass as `workflowBundle`. */
+export function bundleWorkflowsOnce(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath,
+      logger: { trace() {}, debug() {}, info() {}, warn: (m: string) => process.stderr.write(`[bundle] ${m}\n`), error: (m: string) => process.stderr.write(`[bundle] ${m}\n`), log() {} },
+    });
+    bundles.set(workflowsPath, bundle);
+  }
+  return bundle;
 }
 
 /** A unique id for workflow ids and task queues, e.g. uniqueId('tq') → `tq-1f0c…`. */

@@ -1,9 +1,16 @@
-// parseTaskAttributes: malformed input, non-objects, call_sid formats, orchestration markers, channel hints.
+// parseTaskAttributes / readTaskAttributes: malformed input, non-objects, call_sid formats, orchestration markers,
+// channel hints, and the tri-state (unknown on a list item, unparsable on a fetch, parsed).
 import assert from 'node:assert/strict';
-import { CALL_SID_PATTERN, CUSTOM_ORCHESTRATION_KEYS, DEFAULT_ORCHESTRATION_VALUES, isCallSid, parseTaskAttributes } from '../../src/policy';
+import { CALL_SID_PATTERN, CUSTOM_ORCHESTRATION_KEYS, DEFAULT_ORCHESTRATION_VALUES, isCallSid, parseTaskAttributes, readTaskAttributes, type TaskAttributes } from '../../src/policy';
 import { CALL_SID } from './fixtures';
 
 const j = (v: unknown) => JSON.stringify(v);
+/** The parsed attributes, or a failure that shows what came back instead. */
+function parsed(raw: string): Extract<TaskAttributes, { kind: 'parsed' }> {
+  const p = parseTaskAttributes(raw);
+  assert.equal(p.kind, 'parsed', JSON.stringify(p));
+  return p as Extract<TaskAttributes, { kind: 'parsed' }>;
+}
 
 describe('policy: parseTaskAttributes', () => {
   describe('not a JSON object → attributes-unparsable with a detail', () => {
@@ -24,16 +31,19 @@ describe('policy: parseTaskAttributes', () => {
     for (const [name, raw, detail] of cases) {
       it(name, () => {
         const p = parseTaskAttributes(raw);
-        assert.equal(p.ok, false);
-        assert.ok(!p.ok);
-        assert.equal(p.reason, 'attributes-unparsable');
+        assert.equal(p.kind, 'unparsable');
+        assert.ok(p.kind === 'unparsable');
         assert.match(p.detail, detail);
         assert.ok(p.detail.length < 140, 'detail stays short');
       });
     }
     it('a long string value is truncated in the detail', () => {
       const p = parseTaskAttributes(j('x'.repeat(500)));
-      assert.ok(!p.ok && p.detail.length < 100 && p.detail.includes('…'));
+      assert.ok(p.kind === 'unparsable' && p.detail.length < 100 && p.detail.includes('…'));
+    });
+    it('a long JSON error message is truncated too', () => {
+      const p = parseTaskAttributes('{"a":' + '['.repeat(5000));
+      assert.ok(p.kind === 'unparsable' && p.detail.length < 140);
     });
   });
 
@@ -54,18 +64,17 @@ describe('policy: parseTaskAttributes', () => {
     ];
     for (const [name, value, callSid, problem] of cases) {
       it(name, () => {
-        const p = parseTaskAttributes(j({ call_sid: value, from: '+15550000000' }));
-        assert.ok(p.ok);
+        const p = parsed(j({ call_sid: value, from: '+15550000000' }));
         assert.equal(p.callSid, callSid);
         if (problem) assert.match(p.callSidProblem ?? '', problem);
         else assert.equal(p.callSidProblem, undefined);
       });
     }
-    it('absent', () => assert.deepEqual(parseTaskAttributes('{}'), { ok: true, customOrchestration: false }));
+    it('absent', () => assert.deepEqual(parseTaskAttributes('{}'), { kind: 'parsed', value: {}, customOrchestration: false }));
     it('the seed article example (redacted SID) parses but yields no call SID', () => {
       const seed = '{"from_country":"US","called":"+1555xxxxxxx","call_sid":"CAb920ad5f119ab57be3fxxxxxxxx","from":"+1678xxxxxxx", "to":"+1555xxxxxxx","direction":"inbound"}';
-      const p = parseTaskAttributes(seed);
-      assert.ok(p.ok && p.callSid === undefined && p.callSidProblem !== undefined && !p.customOrchestration);
+      const p = parsed(seed);
+      assert.ok(p.callSid === undefined && p.callSidProblem !== undefined && !p.customOrchestration);
     });
     it('isCallSid / CALL_SID_PATTERN', () => {
       assert.ok(isCallSid(CALL_SID) && CALL_SID_PATTERN.test(CALL_SID));
@@ -105,8 +114,7 @@ describe('policy: parseTaskAttributes', () => {
     ];
     for (const [name, attrs, custom] of cases) {
       it(`${name} → ${custom ? 'custom' : 'default'}`, () => {
-        const p = parseTaskAttributes(j({ call_sid: CALL_SID, ...attrs }));
-        assert.ok(p.ok);
+        const p = parsed(j({ call_sid: CALL_SID, ...attrs }));
         assert.equal(p.customOrchestration, custom);
         assert.equal(p.callSid, CALL_SID);
       });
@@ -126,18 +134,36 @@ describe('policy: parseTaskAttributes', () => {
     ];
     for (const [name, attrs, hint] of cases) {
       it(name, () => {
-        const p = parseTaskAttributes(j(attrs));
-        assert.ok(p.ok);
+        const p = parsed(j(attrs));
         assert.equal(p.channelHint, hint);
       });
     }
   });
 
   it('a full Flex voice task', () => {
-    assert.deepEqual(parseTaskAttributes(j({ type: 'inbound', call_sid: CALL_SID, from: '+1', to: '+2', direction: 'inbound', conference: { sid: 'CF1' } })), {
-      ok: true,
-      callSid: CALL_SID,
-      customOrchestration: false,
-    });
+    const value = { type: 'inbound', call_sid: CALL_SID, from: '+1', to: '+2', direction: 'inbound', conference: { sid: 'CF1' } };
+    assert.deepEqual(parseTaskAttributes(j(value)), { kind: 'parsed', value, callSid: CALL_SID, customOrchestration: false });
   });
+
+  it('the same raw string parses to the same result (the cache is pure)', () => {
+    const raw = j({ call_sid: CALL_SID, n: 1 });
+    assert.deepEqual(parseTaskAttributes(raw), parseTaskAttributes(raw));
+    for (let i = 0; i < 5000; i++) parseTaskAttributes(j({ i })); // past the cache's size: it is cleared, not wrong
+    assert.deepEqual(parseTaskAttributes(raw), { kind: 'parsed', value: { call_sid: CALL_SID, n: 1 }, callSid: CALL_SID, customOrchestration: false });
+  });
+});
+
+describe('policy: readTaskAttributes (where the attributes came from)', () => {
+  const cases: [string, string | null | undefined, 'list' | 'fetch', TaskAttributes['kind']][] = [
+    ['a list item without attributes (null) → unknown: read the Task', null, 'list', 'unknown'],
+    ['a list item without attributes (undefined) → unknown', undefined, 'list', 'unknown'],
+    ['a fetch without attributes → unparsable (never a guess)', null, 'fetch', 'unparsable'],
+    ['a fetch with undefined attributes → unparsable', undefined, 'fetch', 'unparsable'],
+    ['a list item with attributes → parsed', j({ call_sid: CALL_SID }), 'list', 'parsed'],
+    ['a list item with malformed attributes → unparsable', '{', 'list', 'unparsable'],
+    ['a fetch with attributes → parsed', j({ call_sid: CALL_SID }), 'fetch', 'parsed'],
+    ['a fetch with an empty string → unparsable', '', 'fetch', 'unparsable'],
+    ['a list item with an empty string → unparsable (present, not JSON)', '', 'list', 'unparsable'],
+  ];
+  for (const [name, raw, source, kind] of cases) it(name, () => assert.equal(readTaskAttributes(raw, source).kind, kind));
 });

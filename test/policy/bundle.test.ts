@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import * as policy from '../../src/policy';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const policyDir = path.join(repoRoot, 'src/policy');
@@ -24,14 +25,23 @@ describe('policy: Temporal workflow bundle', function () {
     return file;
   };
 
+  /** What the probe workflow imports (webpack leaves a missing export undefined without a word, so check them here). */
+  const PROBE_IMPORTS = ['decideCall', 'decideTask', 'decideExecution', 'flowFactsFromDefinition', 'parseTaskAttributes', 'summarizeOutcome', 'SKIP_REASONS'] as const;
+  it('the probe imports only what the policy exports', () => {
+    for (const name of PROBE_IMPORTS) assert.ok(policy[name] !== undefined, `src/policy exports ${name}`);
+  });
+
   it('bundles src/policy without Node built-ins', async () => {
     const workflowsPath = write(
       // Plain JS: the bundler's TypeScript loader skips node_modules; the policy's own .ts files are compiled.
       'policyWorkflow.js',
-      `import { decideCall, decideSweepTask, decideSweepExecution, parseTaskAttributes, summarizeOutcome } from ${JSON.stringify(policyDir)};\n` +
+      `import { ${PROBE_IMPORTS.join(', ')} } from ${JSON.stringify(policyDir)};\n` +
         `export async function policyProbe() {\n` +
-        `  const d = decideCall({ nowMs: 0, call: { status: 'unknown' }, settings: { graceMs: 0, maxAgeMs: 1, messagingIdleMs: 1, taskReason: 'r' } });\n` +
-        `  return [summarizeOutcome({ decision: d }), typeof decideSweepTask, typeof decideSweepExecution, String(parseTaskAttributes('{}').ok)].join(',');\n` +
+        `  const s = { graceMs: 0, maxAgeMs: 1, messagingIdleMs: 1, taskReason: 'r', postCallTaskAfterMs: 0, protectTasks: 'vip == true' };\n` +
+        `  const d = decideCall({ nowMs: 0, call: { status: 'unknown' }, settings: s });\n` +
+        `  const t = decideTask({ nowMs: 0, task: { sid: 'WT1', state: 'pending', attributes: parseTaskAttributes('{"vip":true}'), source: 'list' }, settings: s });\n` +
+        `  const e = decideExecution({ nowMs: 0, execution: { sid: 'FN1', state: 'active', trigger: 'message', source: 'list' }, flow: flowFactsFromDefinition('FW1', 1, { states: [] }), settings: s });\n` +
+        `  return [summarizeOutcome({ decision: d }), t.kind, e.kind, SKIP_REASONS.length].join(',');\n` +
         `}\n`,
     );
     logged.length = 0;
@@ -40,7 +50,9 @@ describe('policy: Temporal workflow bundle', function () {
       throw err;
     });
     assert.ok(code.length > 1000);
-    assert.ok(code.includes('parseTaskAttributes') && code.includes('attributes-unparsable'), 'the policy is in the bundle');
+    for (const name of ['decideTask', 'decideExecution', 'decideCall', 'flowFactsFromDefinition', 'parseExpression', 'attributes-unparsable']) {
+      assert.ok(code.includes(name), `${name} is in the bundle`);
+    }
   });
 
   it('(control) the same bundling rejects a Node built-in', async () => {

@@ -1,164 +1,87 @@
-// decideCall over the full cross product of call, execution, task and settings variants: invariants on every row.
+// decideCall over the cross product of call, Execution, Task and settings variants, and on random facts: the
+// callWatch invariants (and, past grace, the Task and Execution invariants of the bound decisions) on every row.
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decideCall, type CallDecisionInput, type CallFacts, type CallState, type ExecutionFacts, type PolicySettings, type TaskFacts, type TaskState } from '../../src/policy';
 import {
-  decideCall,
-  isWriteAction,
-  parseTaskAttributes,
-  SKIP_REASONS,
-  type CallDecision,
-  type CallDecisionInput,
-  type CallFacts,
-  type ExecutionFacts,
-  type PolicySettings,
-  type TaskFacts,
-} from '../../src/policy';
-import {
-  ATTRS,
+  ATTR_VARIANTS,
+  attrs,
   CALL_SID,
   CALL_STATES,
   EXEC_SID,
   EXECUTION_STATES,
+  explain,
+  FLOW_SID,
   HOUR,
   LIVE,
   MIN,
   NOW,
+  OTHER_CALL_SID,
+  PROTECT,
   SEC,
   settings,
   TASK_SID,
-  TASK_STATES,
   TERMINAL,
   TRIGGERS,
-  type AttrVariant,
+  VERSION,
+  waitingIn,
+  runs,
 } from './fixtures';
+import { checkDecision } from './invariants';
 
 function callVariants(): CallFacts[] {
   const out: CallFacts[] = [];
-  for (const status of CALL_STATES) {
-    if (LIVE.includes(status)) {
-      for (const startedAtMs of [undefined, NOW - 1 * HOUR, NOW - 4 * HOUR, NOW - 5 * HOUR, NOW + 10 * SEC]) {
-        out.push(Object.freeze({ status, startedAtMs }));
-      }
-    } else if (TERMINAL.includes(status)) {
-      // end unknown; within grace; exactly at grace end; well past grace (and past a 2 min wrap limit)
-      for (const endedAtMs of [undefined, NOW - 30 * SEC, NOW - 1 * MIN, NOW - 10 * MIN]) {
-        out.push(Object.freeze({ status, sid: CALL_SID, startedAtMs: NOW - 20 * MIN, endedAtMs }));
-      }
-    } else {
-      for (const endedAtMs of [undefined, NOW - 10 * MIN]) out.push(Object.freeze({ status, endedAtMs }));
-    }
+  // Live: start unknown, young, exactly at max age, in the future (clock skew); the other live statuses once.
+  for (const startedAtMs of [undefined, NOW - 1 * HOUR, NOW - 4 * HOUR, NOW + 10 * SEC]) out.push({ status: 'in-progress', sid: CALL_SID, ...(startedAtMs ? { startedAtMs } : {}) });
+  for (const status of ['ringing', 'queued'] as CallState[]) out.push({ status, sid: CALL_SID, startedAtMs: NOW - 1 * MIN });
+  // Terminal: end unknown; within grace; exactly at grace end; well past grace (and past a 2 min wrap limit).
+  for (const endedAtMs of [undefined, NOW - 30 * SEC, NOW - 1 * MIN, NOW - 10 * MIN]) out.push({ status: 'completed', sid: CALL_SID, startedAtMs: NOW - 20 * MIN, ...(endedAtMs ? { endedAtMs } : {}) });
+  for (const status of TERMINAL.filter((t) => t !== 'completed')) {
+    for (const endedAtMs of [undefined, NOW - 10 * MIN]) out.push({ status, sid: CALL_SID, startedAtMs: NOW - 20 * MIN, ...(endedAtMs ? { endedAtMs } : {}) });
   }
-  return out;
+  for (const status of CALL_STATES.filter((c) => !LIVE.includes(c) && !TERMINAL.includes(c))) out.push({ status, sid: CALL_SID }, { status, sid: CALL_SID, endedAtMs: NOW - 10 * MIN });
+  out.push({ status: 'completed', endedAtMs: NOW - 10 * MIN });
+  return out.map((c) => Object.freeze(c));
 }
 
 function executionVariants(): (ExecutionFacts | undefined)[] {
   const out: (ExecutionFacts | undefined)[] = [undefined];
   for (const state of EXECUTION_STATES) {
-    for (const trigger of TRIGGERS) out.push(Object.freeze({ sid: EXEC_SID, state, trigger, createdAtMs: NOW - 20 * MIN }));
+    for (const trigger of TRIGGERS) {
+      const base = { sid: EXEC_SID, state, trigger, createdAtMs: NOW - 20 * MIN, updatedAtMs: NOW - 20 * MIN, flowSid: FLOW_SID, flowRevision: 1 };
+      out.push({ ...base, ...(trigger === 'call' ? { callSid: CALL_SID } : {}), source: 'fetch', readAtMs: NOW, waiting: waitingIn('confirm', 5 * HOUR) });
+    }
   }
-  return out;
+  const active = { sid: EXEC_SID, state: 'active' as const, createdAtMs: NOW - 20 * MIN, source: 'list' as const };
+  out.push({ ...active, trigger: 'call', callSid: CALL_SID }, { ...active, trigger: 'call' }, { ...active, trigger: 'call', callSid: OTHER_CALL_SID, source: 'fetch', readAtMs: NOW });
+  return out.map((e) => e && Object.freeze(e));
 }
 
 function taskVariants(): (TaskFacts | undefined)[] {
   const out: (TaskFacts | undefined)[] = [undefined];
-  for (const state of TASK_STATES) {
-    for (const channel of ['voice', 'chat', undefined]) {
-      for (const attrs of Object.keys(ATTRS) as AttrVariant[]) {
-        out.push(Object.freeze({ sid: TASK_SID, state, channel, attributes: ATTRS[attrs] }));
+  const variants = ATTR_VARIANTS.filter((v) => ['valid', 'protectedVip', 'otherCall', 'unknown'].includes(v));
+  for (const state of ['pending', 'assigned', 'wrapping', 'completed', 'unknown'] as TaskState[]) {
+    for (const variant of variants) {
+      for (const source of ['fetch', 'list'] as const) {
+        out.push({ sid: TASK_SID, state, channel: 'voice', attributes: attrs(variant), createdAtMs: NOW - 15 * MIN, source, ...(source === 'fetch' ? { version: VERSION, readAtMs: NOW } : {}) });
       }
     }
   }
-  return out;
+  out.push({ sid: TASK_SID, state: 'assigned', channel: 'chat', attributes: attrs('valid'), createdAtMs: NOW - 15 * MIN, source: 'fetch', version: VERSION, readAtMs: NOW });
+  out.push({ sid: TASK_SID, state: 'pending', channel: 'voice', attributes: attrs('valid'), createdAtMs: NOW, source: 'fetch', version: VERSION, readAtMs: NOW });
+  return out.map((t) => t && Object.freeze(t));
 }
 
 function settingsVariants(): PolicySettings[] {
   const out: PolicySettings[] = [];
-  for (const graceMs of [1 * MIN, 0]) {
-    for (const wrapLimitMs of [undefined, 2 * MIN, 1 * HOUR]) out.push(settings({ graceMs, wrapLimitMs }));
+  for (const [graceMs, wrapLimitMs] of [[1 * MIN, undefined], [1 * MIN, 2 * MIN], [0, undefined]] as const) {
+    out.push(settings({ graceMs, ...(wrapLimitMs ? { wrapLimitMs } : {}), protectTasks: PROTECT, postCallTaskAfterMs: 5 * MIN }));
   }
   return out;
 }
 
-const isLive = (c: CallFacts) => LIVE.includes(c.status);
-const isTerminal = (c: CallFacts) => TERMINAL.includes(c.status);
-
-function checkRow(input: CallDecisionInput, d: CallDecision): void {
-  const { nowMs, call, execution, task, settings: s } = input;
-  const end = call.endedAtMs ?? nowMs;
-  const wrote = isWriteAction(d.execution) || isWriteAction(d.task);
-
-  // Never act unless the call is terminal and its grace is over.
-  if (wrote) {
-    assert.ok(isTerminal(call), 'write on a non-terminal call');
-    assert.ok(nowMs >= end + s.graceMs, 'write before end + grace');
-  }
-
-  // Execution.
-  if (!execution) assert.equal(d.execution.kind, 'none');
-  else if (execution.state !== 'active') assert.ok(!isWriteAction(d.execution), 'write on an execution that is not active');
-  if (d.execution.kind === 'end-execution') {
-    assert.ok(execution && execution.state === 'active', 'end only an active execution');
-    assert.ok(execution.trigger === 'call' || execution.trigger === 'unknown', 'end only a call-triggered execution');
-    assert.equal(d.execution.sid, execution.sid);
-    assert.ok(d.execution.reason.length > 0);
-  }
-  if (execution && (execution.state === 'ended' || execution.state === 'gone')) assert.equal(d.execution.kind, 'none');
-
-  // Task.
-  if (!task) assert.equal(d.task.kind, 'none');
-  if (task && ['completed', 'canceled', 'gone'].includes(task.state)) assert.equal(d.task.kind, 'none');
-  if (d.task.kind === 'cancel-task' || d.task.kind === 'complete-task') {
-    assert.ok(task, 'task action without a task');
-    assert.equal(d.task.sid, task.sid);
-    assert.equal(d.task.expectStatus, task.state);
-    assert.equal(d.task.reason, s.taskReason);
-    if (d.task.kind === 'cancel-task') assert.ok(['pending', 'reserved'].includes(task.state), `cancel from ${task.state}`);
-    else assert.ok(['assigned', 'wrapping'].includes(task.state), `complete from ${task.state}`);
-    if (task.state === 'wrapping') {
-      assert.ok(s.wrapLimitMs !== undefined && nowMs >= end + s.wrapLimitMs, 'wrapping completed before the wrap limit');
-    }
-    const attrs = parseTaskAttributes(task.attributes);
-    assert.ok(attrs.ok, 'action on unparsable attributes');
-    assert.ok(!attrs.customOrchestration, 'action on custom orchestration');
-    assert.ok(task.channel === undefined || task.channel === 'voice', 'action on a non-voice task');
-  }
-
-  // Skips carry a known reason.
-  for (const a of [d.execution, d.task]) {
-    if (a.kind === 'skip') assert.ok(SKIP_REASONS.includes(a.reason), `unknown skip reason ${a.reason}`);
-  }
-
-  // Waiting.
-  assert.equal(d.nextCheckAtMs === undefined, d.waitReason === undefined, 'nextCheckAtMs and waitReason come together');
-  if (d.nextCheckAtMs !== undefined) assert.ok(d.nextCheckAtMs > nowMs, 'nextCheckAtMs must be in the future');
-  assert.equal(d.flagLongLive, isLive(call) && call.startedAtMs !== undefined && nowMs >= call.startedAtMs + s.maxAgeMs);
-  if (isLive(call)) {
-    assert.equal(d.waitReason, 'call-live');
-    for (const a of [d.execution, d.task]) assert.ok(a.kind === 'none' || (a.kind === 'skip' && a.reason === 'call-live'));
-  } else if (!isTerminal(call)) {
-    assert.equal(d.waitReason, 'call-unknown');
-    for (const a of [d.execution, d.task]) assert.ok(a.kind === 'none' || (a.kind === 'skip' && a.reason === 'call-unknown'));
-  } else if (nowMs < end + s.graceMs) {
-    assert.equal(d.waitReason, 'grace');
-    assert.equal(d.nextCheckAtMs, end + s.graceMs);
-    assert.ok(d.execution.kind === 'none' && d.task.kind === 'none');
-  } else {
-    // After grace: only the wrap limit can make us wait.
-    if (d.waitReason !== undefined) {
-      assert.equal(d.waitReason, 'wrap-limit');
-      assert.ok(task?.state === 'wrapping' && s.wrapLimitMs !== undefined);
-      assert.equal(d.nextCheckAtMs, end + s.wrapLimitMs);
-    }
-    // Liveness: what is plainly stuck gets closed.
-    if (execution?.state === 'active' && execution.trigger === 'call') assert.equal(d.execution.kind, 'end-execution');
-    if (task && ['pending', 'reserved', 'assigned'].includes(task.state) && task.channel !== 'chat') {
-      const attrs = parseTaskAttributes(task.attributes);
-      if (attrs.ok && !attrs.customOrchestration) assert.ok(isWriteAction(d.task), 'a stuck voice task must be closed');
-    }
-  }
-}
-
-describe('policy: decideCall invariants (cross product)', () => {
-  it('holds every invariant on every combination, deterministically and without mutating its input', () => {
+describe('policy: decideCall invariants', () => {
+  it('cross product: call × Execution × Task × settings, deterministically and without mutating its input', () => {
     const calls = callVariants();
     const executions = executionVariants();
     const tasks = taskVariants();
@@ -170,25 +93,48 @@ describe('policy: decideCall invariants (cross product)', () => {
       for (const execution of executions) {
         for (const task of tasks) {
           for (const s of allSettings) {
-            const input = Object.freeze({ nowMs: NOW, call, execution, task, settings: s });
+            const input: CallDecisionInput = Object.freeze({ nowMs: NOW, call, ...(execution ? { execution } : {}), ...(task ? { task } : {}), settings: s });
             const d = decideCall(input);
-            try {
-              checkRow(input, d);
+            explain(input, d, () => {
+              if (checkDecision(input, d)) writes++;
               if (rows % 97 === 0) assert.deepEqual(decideCall(input), d, 'deterministic');
-            } catch (err) {
-              (err as Error).message += `\n  row: ${JSON.stringify({ call, execution, task, settings: s })}\n  decision: ${JSON.stringify(d)}`;
-              throw err;
-            }
+            });
             rows++;
-            if (isWriteAction(d.execution) || isWriteAction(d.task)) writes++;
           }
         }
       }
     }
     const ms = performance.now() - t0;
     assert.equal(rows, calls.length * executions.length * tasks.length * allSettings.length);
-    assert.ok(rows > 100_000, `rows: ${rows}`);
+    assert.ok(rows > 50_000, `rows: ${rows}`);
     assert.ok(writes > 0 && writes < rows, 'the table exercises both acting and not acting');
     console.log(`      decideCall: ${rows} rows (${writes} with a write) in ${Math.round(ms)} ms`);
+  });
+
+  it('property: random call, Execution, Task and settings → every invariant holds (5,000 runs)', () => {
+    const statuses = [...CALL_STATES, 'completed', 'completed', 'completed'] as CallState[];
+    const at = fc.option(fc.oneof(fc.integer({ min: -6 * HOUR, max: 1 * MIN }), fc.constantFrom(-1 * MIN, -30 * SEC, -4 * HOUR, 0)), { nil: undefined, freq: 6 });
+    const callArb = fc.record({ status: fc.constantFrom(...statuses), startedAt: at, endedAt: at }).map(
+      ({ status, startedAt, endedAt }): CallFacts => ({ status, sid: CALL_SID, ...(startedAt === undefined ? {} : { startedAtMs: NOW + startedAt }), ...(endedAt === undefined ? {} : { endedAtMs: NOW + endedAt }) }),
+    );
+    const executions = executionVariants();
+    const tasks = taskVariants();
+    const inputArb = fc
+      .record({
+        call: callArb,
+        execution: fc.constantFrom(...executions),
+        task: fc.constantFrom(...tasks),
+        graceMs: fc.constantFrom(0, 1, 30 * SEC, 1 * MIN, 10 * MIN),
+        maxAgeMs: fc.constantFrom(0, 1 * HOUR, 4 * HOUR),
+        wrapLimitMs: fc.constantFrom(undefined, 0, 2 * MIN, 1 * HOUR),
+      })
+      .map(({ call, execution, task, ...s }): CallDecisionInput => ({
+        nowMs: NOW,
+        call,
+        ...(execution ? { execution } : {}),
+        ...(task ? { task } : {}),
+        settings: settings({ graceMs: s.graceMs, maxAgeMs: s.maxAgeMs, ...(s.wrapLimitMs === undefined ? {} : { wrapLimitMs: s.wrapLimitMs }) }),
+      }));
+    fc.assert(fc.property(inputArb, (input) => void checkDecision(input, decideCall(input))), { numRuns: runs(5000) });
   });
 });

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { startWatch } from '../../src/cli/watch';
 import type { ScenarioRun } from '../../src/emulator';
-import { callWorkflowId } from '../../src/shared/constants';
+import { callWorkflowId } from '../../src/shared/names';
 import type { CallWatchResult } from '../../src/workflows/callWatch';
 import { startStack, type Stack } from '../helpers/stack';
 

@@ -6,7 +6,8 @@ import type { Worker } from '@temporalio/worker';
 import pLimit from 'p-limit';
 import { createSweepActivities, type SweepActivityDeps } from '../../src/activities/sweepActivities';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator';
-import { SWEEP_WORKFLOW_TYPE, type SweepInput, type SweepReport } from '../../src/shared/sweepTypes';
+import type { SweepInput, SweepReport } from '../../src/shared/sweepTypes';
+import { SWEEP_WORKFLOW_TYPE } from '../../src/shared/names';
 import { createTwilioClient, type TwilioClient } from '../../src/twilio/client';
 import { createTestWorker, uniqueId, type TestTemporal } from '../helpers/temporal';
 

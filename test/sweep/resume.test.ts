@@ -4,7 +4,8 @@
  */
 import { saveHistoryFixture } from '../helpers/histories';
 import assert from 'node:assert/strict';
-import { SWEEP_WORKFLOW_TYPE, type SweepInput, type SweepReport } from '../../src/shared/sweepTypes';
+import type { SweepInput, SweepReport } from '../../src/shared/sweepTypes';
+import { SWEEP_WORKFLOW_TYPE } from '../../src/shared/names';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
 import { executionStatus, startRig, taskStatus, testInput, type SweepRig } from './harness';
 

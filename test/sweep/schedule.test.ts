@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfig, type Config } from '../../src/config';
-import { applySchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule, SCHEDULED_SWEEP_ID_PREFIX } from '../../src/schedule';
+import { applySchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../../src/schedule';
 import { runSweepCommand } from '../../src/cli/sweep';
-import { SCHEDULE_ID } from '../../src/shared/constants';
+import { SCHEDULE_ID, SCHEDULED_SWEEP_ID_PREFIX } from '../../src/shared/names';
 import type { SweepReport } from '../../src/shared/sweepTypes';
 import { startTestTemporal, waitUntil, type TestTemporal } from '../helpers/temporal';
 import { startRig, taskStatus, type SweepRig } from './harness';
@@ -47,8 +47,9 @@ describe('sweep schedule and CLI', function () {
   it('schedule apply creates the Schedule (interval, overlap SKIP, catch-up window), is idempotent, and a triggered run reports', async () => {
     const seeded = rig.emu.admin.seedTasks({ count: 5 });
     const config = configFor(t, rig);
-    assert.equal(await applySchedule(t.client, config), 'created');
-    assert.equal(await applySchedule(t.client, configFor(t, rig, { UNSTICK_SWEEP_CATCHUP: '15m' })), 'updated');
+    assert.equal((await applySchedule(t.client, config)).outcome, 'created');
+    assert.equal((await applySchedule(t.client, config)).outcome, 'unchanged');
+    assert.equal((await applySchedule(t.client, configFor(t, rig, { UNSTICK_SWEEP_CATCHUP: '15m' }), { replace: true })).outcome, 'updated');
 
     const d = await describeSchedule(t.client);
     assert.equal(d.scheduleId, SCHEDULE_ID);
@@ -72,12 +73,34 @@ describe('sweep schedule and CLI', function () {
       assert.ok(wfId.startsWith(`${SCHEDULED_SWEEP_ID_PREFIX}-`), wfId);
       return (await t.client.workflow.getHandle(wfId).result()) as SweepReport;
     });
-    assert.equal(report.trigger, 'schedule');
+    assert.equal(report.startedBy, 'schedule');
     assert.equal(report.counts.tasksSeen, 5);
     const ended = seeded.byCategory.voiceEnded.taskSids;
     assert.equal(report.counts.closed['cancel-task'] + report.counts.closed['complete-task'], ended.length);
     for (const sid of ended) assert.ok(['canceled', 'completed'].includes(taskStatus(rig, sid)!));
     await t.client.schedule.getHandle(SCHEDULE_ID).delete();
+  });
+
+  it('the cron strings the configuration accepts are the ones the real server\'s Schedules accept (and the refused ones it refuses)', async () => {
+    const create = (cron: string, i: number) =>
+      t.client.schedule.create({
+        scheduleId: `cron-check-${i}-${Date.now()}`,
+        spec: { cronExpressions: [cron] },
+        action: { type: 'startWorkflow', workflowType: 'sweep', taskQueue: rig.taskQueue, args: [] },
+        state: { paused: true },
+      });
+    const good = ['*/15 * * * *', '0 3 * * 1-5', '@hourly', '@every 15m', '@every 1h/5m', 'CRON_TZ=Europe/Paris 0 3 * * *', '0 3 * * * 2027', '0 0 3 * * * 2027'];
+    for (const [i, cron] of good.entries()) {
+      assert.equal(configFor(t, rig, { UNSTICK_SWEEP_CRON: cron }).sweep.cron, cron);
+      const handle = await create(cron, i);
+      const d = await handle.describe();
+      assert.ok(d.spec.calendars?.length || d.spec.intervals?.length, `${cron}: the server compiled it to nothing`);
+      await handle.delete();
+    }
+    for (const [i, cron] of ['banana', '61 * * * *', '* * *', '@every 15'].entries()) {
+      assert.throws(() => configFor(t, rig, { UNSTICK_SWEEP_CRON: cron }), /UNSTICK_SWEEP_CRON=/);
+      await assert.rejects(create(cron, 100 + i), `${cron}: the server accepted what the configuration refuses`);
+    }
   });
 
   it('unstick sweep --wait prints progress lines off a TTY, the report table, and exits 0', async () => {

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 
-import { SWEEP_WORKFLOW_TYPE, type SweepInput, type SweepReport } from '../../src/shared/sweepTypes';
+import type { SweepInput, SweepReport } from '../../src/shared/sweepTypes';
+import { SWEEP_WORKFLOW_TYPE, callWorkflowId } from '../../src/shared/names';
 import { CallSidKey, UnstickOutcomeKey } from '../../src/shared/searchAttributes';
-import { callWorkflowId } from '../../src/shared/constants';
 import { createTwilioClient } from '../../src/twilio/client';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
 import { executionStatus, runSweep, startRig, taskReason, taskStatus, testInput, type SweepRig } from './harness';
@@ -211,7 +211,7 @@ describe('sweep workflow', function () {
     assert.ok(carried.carried, 'the next run gets the carried state');
     assert.equal(carried.carried.runs, 1);
     assert.ok(carried.carried.counts.tasksSeen > 0 && carried.carried.counts.tasksSeen < 23, `carried tasksSeen ${carried.carried.counts.tasksSeen}`);
-    assert.ok(carried.carried.cursor, 'and the cursor of the next page');
+    assert.ok(carried.carried.nextPageUrl, 'and the URL of the next page');
     await saveHistoryFixture('sweep-continue-as-new', t.client.workflow.getHandle(workflowId), t.server);
   });
 

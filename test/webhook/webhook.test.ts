@@ -1,138 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
 import pino from 'pino';
 import twilio from 'twilio';
-import { loadConfig, type Config } from '../../src/config';
-import { callWorkflowId } from '../../src/shared/constants';
-import { CALL_WATCH_WORKFLOW_TYPE, type CallStatusEvent, type CallWatchInput, type TaskLinkEvent } from '../../src/shared/messages';
+import type { CallStatusEvent, CallWatchInput, TaskLinkEvent } from '../../src/shared/messages';
+import { CALL_WATCH_WORKFLOW_TYPE, callWorkflowId } from '../../src/shared/names';
 import { CallSidKey } from '../../src/shared/searchAttributes';
-import { getFreePort } from '../../src/util/freePort';
 import { createWebhookServer, startWebhook, type RunningWebhook } from '../../src/webhook';
 import { startTestTemporal, uniqueId, type TestTemporal } from '../helpers/temporal';
-
-const ACCOUNT = `AC${'a1'.repeat(16)}`;
-const TOKEN = `tok_${randomBytes(12).toString('hex')}`;
-const FLOW = `FW${'f0'.repeat(16)}`;
-const WORKSPACE = `WS${'b2'.repeat(16)}`;
-const REDIRECTED_NUMBER = '+15550001111';
-const OTHER_NUMBER = '+15550002222';
-const PUBLIC_URL = 'https://unstick.example.test/hooks';
-const VOICE = '/twilio/voice/status';
-const TR = '/twilio/taskrouter/events';
-
-const newCallSid = (): string => `CA${randomBytes(16).toString('hex')}`;
-const newTaskSid = (): string => `WT${randomBytes(16).toString('hex')}`;
-
-function testConfig(taskQueue: string, address: string, extra: Record<string, string> = {}): Config {
-  return loadConfig({
-    TEMPORAL_ADDRESS: address,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    TWILIO_ACCOUNT_SID: ACCOUNT,
-    TWILIO_AUTH_TOKEN: TOKEN,
-    TWILIO_FLOW_SIDS: FLOW,
-    WEBHOOK_HOST: '127.0.0.1',
-    WEBHOOK_PORT: '0',
-    WEBHOOK_PUBLIC_URL: PUBLIC_URL,
-    WEBHOOK_MAX_BODY_BYTES: '2048',
-    WEBHOOK_FLOW_REDIRECTS: `${REDIRECTED_NUMBER}=${FLOW}`,
-    UNSTICK_LOG_LEVEL: 'info',
-    ...extra,
-  });
-}
-
-function captureLog(): { log: pino.Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, stream), lines };
-}
-
-type Params = Record<string, string>;
-
-interface PostOptions {
-  /** Signature: valid for `signUrl` (default public URL + path), a forged value, or none. */
-  sign?: 'valid' | 'forged' | 'none';
-  signUrl?: string;
-  contentType?: string;
-  body?: string;
-  headers?: Record<string, string>;
-}
-
-async function post(base: string, path: string, params: Params, opts: PostOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/x-www-form-urlencoded', ...opts.headers };
-  const sign = opts.sign ?? 'valid';
-  if (sign === 'valid') headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(TOKEN, opts.signUrl ?? `${PUBLIC_URL}${path}`, params);
-  if (sign === 'forged') headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature('not-the-token', `${PUBLIC_URL}${path}`, params);
-  return fetch(`${base}${path}`, { method: 'POST', headers, body: opts.body ?? new URLSearchParams(params).toString(), redirect: 'manual' });
-}
-
-function voiceParams(callSid: string, over: Params = {}): Params {
-  return {
-    AccountSid: ACCOUNT,
-    ApiVersion: '2010-04-01',
-    CallSid: callSid,
-    CallStatus: 'completed',
-    CallbackSource: 'call-progress-events',
-    CallDuration: '42',
-    Direction: 'inbound',
-    From: '+15557654321',
-    To: OTHER_NUMBER,
-    SequenceNumber: '3',
-    Timestamp: 'Tue, 14 Jan 2025 10:00:42 +0000',
-    ...over,
-  };
-}
-
-function taskParams(callSid: string | undefined, over: Params = {}): Params {
-  const attributes = callSid ? { call_sid: callSid, from: '+15557654321', to: OTHER_NUMBER, direction: 'inbound' } : { channelType: 'web', conversationSid: `CH${'c3'.repeat(16)}` };
-  return {
-    AccountSid: ACCOUNT,
-    WorkspaceSid: WORKSPACE,
-    WorkspaceName: 'Flex Task Assignment',
-    EventType: 'task.created',
-    EventDescription: 'Task created',
-    ResourceType: 'Task',
-    ResourceSid: newTaskSid(),
-    Timestamp: '1736848842',
-    TaskSid: newTaskSid(),
-    TaskAttributes: JSON.stringify(attributes),
-    TaskAssignmentStatus: 'pending',
-    TaskChannelUniqueName: callSid ? 'voice' : 'chat',
-    ...over,
-  };
-}
-
-const decode = <T>(payloads: temporal.api.common.v1.IPayload[] | null | undefined, i = 0): T =>
-  defaultPayloadConverter.fromPayload<T>(payloads![i]! as never);
-
-async function signals(client: Client, callSid: string): Promise<{ name: string; arg: unknown }[]> {
-  const history = await client.workflow.getHandle(callWorkflowId(callSid)).fetchHistory();
-  return (history.events ?? [])
-    .filter((e) => e.workflowExecutionSignaledEventAttributes)
-    .map((e) => ({ name: e.workflowExecutionSignaledEventAttributes!.signalName!, arg: decode(e.workflowExecutionSignaledEventAttributes!.input?.payloads) }));
-}
-
-async function assertNoWorkflow(client: Client, callSid: string): Promise<void> {
-  await assert.rejects(client.workflow.getHandle(callWorkflowId(callSid)).describe(), WorkflowNotFoundError);
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import {
+  ACCOUNT, FLOW, PUBLIC_URL, REDIRECTED_NUMBER, TOKEN, TR, VOICE, WORKSPACE,
+  type Params, assertNoWorkflow, captureLog, decode, newCallSid, post, signals, taskParams, testConfig, voiceParams, waitFor,
+} from './webhookHarness';
 
 describe('webhook starter (real Temporal dev server, real HTTP)', function () {
   this.timeout(90_000);
@@ -375,39 +253,15 @@ describe('webhook starter (real Temporal dev server, real HTTP)', function () {
     assert.ok(!logLines.some((l) => l.includes(TOKEN)));
   });
 
-  describe('with Temporal unreachable', () => {
-    let dead: RunningWebhook;
-    let deadConnection: Connection;
-    before(async () => {
-      const address = `127.0.0.1:${await getFreePort()}`;
-      deadConnection = Connection.lazy({ address, connectTimeout: 500 });
-      const deadClient = new Client({ connection: deadConnection });
-      dead = await startWebhook(testConfig(taskQueue, address), deadClient, { log: pino({ level: 'silent' }), temporalTimeoutMs: 1000, readinessTimeoutMs: 500 });
-    });
-    after(async () => {
-      await dead?.close();
-      await deadConnection?.close().catch(() => undefined);
-    });
-
-    it('answers 503 to a valid callback within the deadline, and /readyz 503, /healthz 200', async () => {
-      const t0 = Date.now();
-      const res = await post(dead.url, VOICE, voiceParams(newCallSid()));
-      assert.equal(res.status, 503);
-      assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
-      assert.equal((await post(dead.url, TR, taskParams(newCallSid()))).status, 503);
-      assert.equal((await fetch(`${dead.url}/readyz`)).status, 503);
-      assert.equal((await fetch(`${dead.url}/healthz`)).status, 200);
-    });
-
-    it('still redirects a configured number to Studio so Studio can end its Execution', async () => {
-      const res = await post(dead.url, VOICE, voiceParams(newCallSid(), { To: REDIRECTED_NUMBER }));
-      assert.equal(res.status, 302);
-      assert.equal(res.headers.get('location'), `https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${FLOW}`);
-    });
-
-    it('still refuses forged requests with 403 first', async () => {
-      assert.equal((await post(dead.url, VOICE, voiceParams(newCallSid()), { sign: 'forged' })).status, 403);
-    });
+  it('logs accepted callbacks at debug, and refusals at info or above', async () => {
+    assert.equal((await post(webhook.url, VOICE, voiceParams(newCallSid()), { sign: 'forged' })).status, 403);
+    assert.equal((await post(webhook.url, VOICE, voiceParams(newCallSid(), { CallStatus: 'exploded' }))).status, 400);
+    const entries = logLines.map((l) => JSON.parse(l) as { level: number; decision?: string });
+    const accepted = entries.filter((e) => ['signalled', 'already-closed', 'ignored'].includes(e.decision ?? ''));
+    const refused = entries.filter((e) => e.decision === 'refused');
+    assert.ok(accepted.length > 5 && refused.length >= 2, `${accepted.length} accepted, ${refused.length} refused`);
+    assert.ok(accepted.every((e) => e.level === 20), 'accepted callbacks at debug (20)');
+    assert.ok(refused.every((e) => e.level >= 30), 'refusals at info (30) or above');
   });
 
   describe('without WEBHOOK_PUBLIC_URL (URL rebuilt from the request)', () => {

@@ -60,5 +60,3 @@ export function callCache(twilio: Twilio, request: TwilioRequest) {
   };
   return Object.assign(get, { prime: start });
 }
-
-export type CallCache = ReturnType<typeof callCache>;

@@ -10,7 +10,7 @@ import { executionPort } from '../twilioPorts';
 import { executionFacts } from '../twilioFacts';
 import { toActivityFailure } from '../twilioErrors';
 import { callCache } from './callCache';
-import { ownedByCallWatch } from './ownership';
+import { ownedByCallWatch, ownershipBatcher } from './ownership';
 import { isAuthFailure, MAX_ERRORS_PER_PAGE, pageRun, pool } from './pageState';
 import { policySettings, tally } from './records';
 import type { SweepEnv } from './taskPages';
@@ -75,10 +75,11 @@ export async function sweepExecutionPages(env: SweepEnv, input: ExecutionPageInp
     const fetchExecution = async (sid: string) => {
       const facts = await port.fetchExecution(sid);
       // Older records have no initiated_by: the fresh read found the call in the context; is it watched?
-      if (facts.callSid && !todo.some((e) => e.initiatedBy === facts.callSid) && (await ownedByCallWatch(env, [facts.callSid])).size) owned.add(facts.callSid);
+      if (facts.callSid && !todo.some((e) => e.initiatedBy === facts.callSid) && (await askOwnership(facts.callSid))) owned.add(facts.callSid);
       return facts;
     };
     const guardedPort = { ...port, fetchExecution };
+    const askOwnership = ownershipBatcher(env);
 
     const examine = async (ex: (typeof todo)[number]): Promise<void> => {
       const sid = ex.sid;

@@ -2,12 +2,13 @@
  * One owner per call: a call with a running callWatch is left to it (one visibility query per page of CallSids),
  * and a live call the sweep meets can be handed to a callWatch of its own.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { CallFacts, TaskFacts } from '../../policy/types';
-import { callWorkflowId } from '../../shared/constants';
-import { CALL_WATCH_WORKFLOW_TYPE, taskLinkSignal, type CallWatchInput } from '../../shared/messages';
+import { taskLinkSignal } from '../../shared/messages';
+import { CALL_WATCH_WORKFLOW_TYPE, callSidOfWorkflowId } from '../../shared/names';
 import { CallSidKey } from '../../shared/searchAttributes';
 import type { LiveCallWatch } from '../../shared/sweepTypes';
+import { startCallWatch } from '../../temporal/startCallWatch';
 import { currentContext } from './pageState';
 
 /** Ownership queries of at most this many CallSids are not split further when they fail. */
@@ -33,7 +34,7 @@ export async function ownedByCallWatch(env: OwnershipEnv, sids: readonly string[
     const q = `WorkflowType = '${CALL_WATCH_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND CallSid IN (${chunk.map((s) => `'${s}'`).join(', ')})`;
     try {
       for await (const wf of client.workflow.list({ query: q, pageSize: chunk.length })) {
-        const sid = wf.typedSearchAttributes.get(CallSidKey) ?? (wf.workflowId.startsWith('call:') ? wf.workflowId.slice(5) : undefined);
+        const sid = wf.typedSearchAttributes.get(CallSidKey) ?? callSidOfWorkflowId(wf.workflowId);
         if (sid) owned.add(sid);
       }
     } catch (err) {
@@ -49,7 +50,7 @@ export async function ownedByCallWatch(env: OwnershipEnv, sids: readonly string[
 
 /**
  * Hands a live call to a callWatch of its own (one owner per call from then on), linked to the Task the sweep saw.
- * REJECT_DUPLICATE: a call whose watch already finished is not watched twice. Returns true when one was started.
+ * A call whose watch already finished is not watched twice. Returns true when the call has a running watch now.
  */
 export async function watchLiveCall(
   env: OwnershipEnv,
@@ -60,29 +61,51 @@ export async function watchLiveCall(
 ): Promise<boolean> {
   const client = env.temporal ?? currentContext()?.client;
   if (!client) return false;
-  try {
-    const handle = await client.workflow.signalWithStart(CALL_WATCH_WORKFLOW_TYPE, {
-      workflowId: callWorkflowId(callSid),
-      taskQueue: watch.taskQueue,
-      args: [{ callSid, startedBy: 'sweep', settings: watch.settings, startedAtMs: call?.startedAtMs } satisfies CallWatchInput],
+  const outcome = await startCallWatch(client, callSid, {
+    taskQueue: watch.taskQueue,
+    input: { startedBy: 'sweep', settings: watch.settings, startedAtMs: call?.startedAtMs },
+    summary: `call ${callSid} (handed over by a sweep)`,
+    signal: {
       signal: taskLinkSignal,
-      signalArgs: [
-        {
-          callSid,
-          workspaceSid: task.workspaceSid,
-          taskSid: task.facts.sid,
-          eventType: 'sweep.live-call',
-          assignmentStatus: task.facts.state,
-          channel: task.facts.channel,
-        },
-      ],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [{ key: CallSidKey, value: callSid }],
-      staticSummary: `call ${callSid} (handed over by a sweep)`,
+      event: {
+        callSid,
+        workspaceSid: task.workspaceSid,
+        taskSid: task.facts.sid,
+        eventType: 'sweep.live-call',
+        assignmentStatus: task.facts.state,
+        channel: task.facts.channel,
+      },
+    },
+  });
+  return outcome.kind !== 'closed';
+}
+
+/**
+ * Ownership of CallSids learnt one at a time (a Task's call_sid from its fresh read, when the list carried no
+ * attributes), asked in batches: the requests made within `delayMs` (or `maxBatch` of them) share one visibility
+ * query, since each query costs the server far more than its length does.
+ */
+export function ownershipBatcher(env: OwnershipEnv, opts: { maxBatch?: number; delayMs?: number } = {}): (callSid: string) => Promise<boolean> {
+  const maxBatch = Math.min(opts.maxBatch ?? 200, env.ownershipChunk);
+  const delayMs = opts.delayMs ?? 10;
+  let pending: { sid: string; resolve: (owned: boolean) => void; reject: (err: unknown) => void }[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = async (): Promise<void> => {
+    const batch = pending;
+    pending = [];
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    try {
+      const owned = await ownedByCallWatch(env, batch.map((b) => b.sid));
+      for (const b of batch) b.resolve(owned.has(b.sid));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
+  };
+  return (sid) =>
+    new Promise<boolean>((resolve, reject) => {
+      pending.push({ sid, resolve, reject });
+      if (pending.length >= maxBatch) void flush();
+      else timer ??= setTimeout(() => void flush(), delayMs);
     });
-    return handle.signaledRunId !== undefined;
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-    throw err;
-  }
 }

@@ -212,5 +212,3 @@ export function pageRun(env: PageEnv, input: { pageUrl?: string; budget: number 
 
   return { st, beat, request, cancelled, throwIfCancelled };
 }
-
-export type PageRun = ReturnType<typeof pageRun>;

@@ -6,13 +6,14 @@
 import type { Twilio } from 'twilio';
 import { decideTask, taskCallSid as callSidOf } from '../../policy/task';
 import type { TaskFacts } from '../../policy/types';
+import { VOICE_CHANNEL } from '../../shared/names';
 import { SWEEP_DEFAULTS, type PageResult, type TaskPageInput, type SweepActionKind } from '../../shared/sweepTypes';
 import { guardedTaskWrite } from '../guardedWrite';
 import { taskPort } from '../twilioPorts';
 import { taskFacts } from '../twilioFacts';
 import { toActivityFailure } from '../twilioErrors';
 import { callCache } from './callCache';
-import { ownedByCallWatch, watchLiveCall, type OwnershipEnv } from './ownership';
+import { ownedByCallWatch, ownershipBatcher, watchLiveCall, type OwnershipEnv } from './ownership';
 import { isAuthFailure, MAX_ERRORS_PER_PAGE, pageRun, type PageEnv } from './pageState';
 import { policySettings, tally } from './records';
 
@@ -97,7 +98,7 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
     for (const t of page.instances) {
       if (st.handled.has(t.sid)) continue;
       const facts = taskFacts(t, { source: 'list' });
-      const callSid = facts.channel === 'voice' ? callSidOf(facts) : undefined;
+      const callSid = facts.channel === VOICE_CHANNEL ? callSidOf(facts) : undefined;
       if (callSid) {
         callSids.push(callSid);
         ownershipKnown.add(callSid);
@@ -158,11 +159,12 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
     const callSid = callSidOf(facts);
     if (callSid && !ownershipKnown.has(callSid)) {
       ownershipKnown.add(callSid);
-      if ((await ownedByCallWatch(env, [callSid])).size) owned.add(callSid);
+      if (await askOwnership(callSid)) owned.add(callSid);
     }
     return facts;
   };
   const guardedPort = { ...port, fetchTask };
+  const askOwnership = ownershipBatcher(env);
 
   const examine = async (item: Item): Promise<void> => {
     const sid = item.facts.sid;
@@ -225,7 +227,7 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
   };
 
   // Voice Tasks need their calls: list the live ones while the first page is listed.
-  if (input.channels.includes('voice')) getCall.prime();
+  if (input.channels.includes(VOICE_CHANNEL)) getCall.prime();
   await listPage(st.cursor.pageUrl);
   await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, worker));
   await listing;

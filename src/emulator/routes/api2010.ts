@@ -5,7 +5,7 @@ import { badRequest, clampPageSize, notFound, one, pageRecords, parseDateParam, 
 import { sendList } from '../listBody';
 import { callJson, numberJson } from '../serialize';
 import type { Call, CallStatus, PhoneNumber } from '../state';
-import { TERMINAL_CALL_STATUSES } from '../state';
+import { isTerminalCallStatus } from '../../shared/constants';
 
 type Q = Record<string, unknown>;
 const CALL_STATUSES: CallStatus[] = ['queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'];
@@ -99,7 +99,7 @@ export function registerApiRoutes(app: FastifyInstance, core: Core): void {
     if (one(b.Url) && one(b.Twiml)) throw badRequest('Url and Twiml are mutually exclusive');
     if (status !== undefined) {
       if (status !== 'canceled' && status !== 'completed') throw badRequest(`Invalid Status ${status}: must be canceled or completed`);
-      const terminal = (TERMINAL_CALL_STATUSES as string[]).includes(call.status);
+      const terminal = isTerminalCallStatus(call.status);
       // canceled only hangs up queued/ringing calls; completed hangs up anything live. Ended calls are left as they are.
       if (!terminal && (status === 'completed' || call.status === 'queued' || call.status === 'ringing')) {
         store.setCallStatus(call, call.status === 'in-progress' ? 'completed' : 'canceled');

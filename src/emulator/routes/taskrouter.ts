@@ -3,14 +3,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../core';
 import { ExpressionError, evaluate, parseExpression, pinnedValue } from '../../policy/expression';
 import type { Expr } from '../../policy/expression';
+import { TASK_STATUSES } from '../../shared/constants';
 import { TwilioHttpError, badRequest, clampPageSize, many, metaEnvelope, notFound, one, pageRecords, parseDateParam } from '../format';
 import type { SortSpec } from '../format';
 import { sendList } from '../listBody';
 import { HOSTS, channelJson, eventJson, taskJson, workspaceJson } from '../serialize';
 import type { Task, TaskStatus, TrEvent, Workspace } from '../state';
+import { updateTaskFromApi } from '../taskApi';
 
 type Q = Record<string, unknown>;
-const TASK_STATUSES: TaskStatus[] = ['pending', 'reserved', 'assigned', 'wrapping', 'completed', 'canceled'];
 
 function pageIndex(q: Q): number {
   const n = Number(one(q.Page) ?? 0);
@@ -170,7 +171,7 @@ export function registerTaskRouterRoutes(app: FastifyInstance, core: Core): void
     const b = (req.body ?? {}) as Q;
     const ifMatch = req.headers['if-match'];
     const priorityRaw = one(b.Priority);
-    store.updateTaskFromApi(t, {
+    updateTaskFromApi(store, t, {
       assignmentStatus: one(b.AssignmentStatus),
       reason: one(b.Reason),
       attributes: one(b.Attributes),
