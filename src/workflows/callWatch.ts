@@ -108,7 +108,9 @@ async function waitForEnd(w: CallWatch): Promise<typeof STILL_LIVE | undefined> 
         w.setOutcome(OUTCOME.liveFlagged);
         wf.log.warn('call still live past max age: flagged, left alone', { callSid: w.state.callSid, maxAgeMs: settings.maxAgeMs });
       }
-      if (d.nextCheckAtMs !== undefined && d.waitReason === 'call-live') nextLook = d.nextCheckAtMs;
+      // Also when the status could not be read: the poll may not settle for a while, and a look already due would
+      // otherwise be repeated at once, over and over.
+      if (d.nextCheckAtMs !== undefined) nextLook = d.nextCheckAtMs;
       if (d.waitReason === 'call-live' && stillLiveTooLong(w)) {
         gaveUp = true;
         break;

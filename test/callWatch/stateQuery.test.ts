@@ -91,6 +91,33 @@ describe('callWatch state query: the next check and the lists in every phase', f
     }
   });
 
+  it('a call past its max age whose status turns unreadable before the poll settles: the next look waits, no re-read loop', async () => {
+    const live = stack.emu.admin.createCall({ scenario: 'live-long' });
+    // The poll's first read sees the call live (and waits 60 s to retry); right after it the record turns malformed.
+    const hook = stack.emu.admin.afterResponse({ method: 'GET', pathIncludes: `/Calls/${live.callSid}`, times: 1 }, () =>
+      stack.emu.admin.setCallStatus(live.callSid!, 'not-a-status' as never),
+    );
+    const handle = await watch(live.callSid!, { startedAtMs: Date.now() - 5 * 3600_000, settings: { ...stack.settings, pollInitialMs: 60_000, pollMaxMs: 60_000 } });
+    try {
+      const fetchesOfCall = async () => {
+        const events = (await handle.fetchHistory()).events ?? [];
+        const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchCall').map((e) => Number(e.eventId)));
+        const completed = events.filter((e) => scheduled.has(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1))).length;
+        return { scheduled: scheduled.size, completed };
+      };
+      await waitUntil('the watch\'s own look at the call', async () => (await fetchesOfCall()).completed >= 1);
+      assert.equal(stack.emu.admin.hookFires(hook), 1, 'the poll read first, then the record turned malformed');
+      const s = await stateWhen(handle, 'a wait after the unreadable look', (x) => x.nextCheckAtMs !== undefined);
+      assert.equal(s.phase, 'waiting-for-end');
+      assert.equal(s.callStatus, 'unknown');
+      assert.ok(s.nextCheckAtMs! > Date.now(), `the next look lies ahead (${s.nextCheckAtMs! - Date.now()} ms)`);
+      assert.deepEqual(await fetchesOfCall(), { scheduled: 1, completed: 1 }, 'one look at the call, not one per millisecond');
+    } finally {
+      await handle.terminate('test done');
+      stack.emu.admin.hangup(live.callSid!);
+    }
+  });
+
   it('an ended call: the grace end while in grace, no next check while reconciling, none when done', async () => {
     const run = stack.emu.admin.createCall({ scenario: 'desync-assigned' });
     const handle = await watch(run.callSid!);
