@@ -40,9 +40,13 @@ export interface ExecutionPort {
   endExecution(write: EndExecution): Promise<'done' | 'gone'>;
 }
 
-export interface Guarded<F, A> {
-  /** `none`: nothing to do on the facts handed in; `already-closed`: a read (or the write) found it closed. */
-  result: WriteResult | 'none';
+/** `none`: nothing to do on the facts handed in; `already-closed`: a read (or the write) found it closed. */
+export type GuardedResult = WriteResult | 'none';
+/** An Execution's end carries no version, so nothing refuses it as `changed`. */
+export type GuardedExecutionResult = Exclude<GuardedResult, 'changed'>;
+
+export interface Guarded<F, A, R extends GuardedResult = GuardedResult> {
+  result: R;
   /** The policy's last answer (for `done`/`dry-run`/`capped`: the write). */
   action: A;
   /** The facts that answer was given on. */
@@ -81,8 +85,13 @@ const isClosedTask = (t: TaskFacts) => t.state === 'completed' || t.state === 'c
 const changedUnderUs = (detail: string) => ({ kind: 'skip', reason: 'changed-under-us', detail }) as const;
 
 function settle<F, A extends { kind: string }>(action: A, facts: F, call: CallFacts | undefined, conflicts: number, closedNow: boolean, wasOpen: boolean): Guarded<F, A> {
+  if (conflicts > 0 && action.kind !== 'none') return { result: 'changed', action, facts, call, conflicts };
+  return settleUnversioned(action, facts, call, conflicts, closedNow, wasOpen);
+}
+
+function settleUnversioned<F, A extends { kind: string }>(action: A, facts: F, call: CallFacts | undefined, conflicts: number, closedNow: boolean, wasOpen: boolean): Guarded<F, A, GuardedExecutionResult> {
   if (action.kind === 'none') return { result: closedNow && (wasOpen || conflicts > 0) ? 'already-closed' : 'none', action, facts, call, conflicts };
-  return { result: conflicts > 0 ? 'changed' : 'skipped', action, facts, call, conflicts };
+  return { result: 'skipped', action, facts, call, conflicts };
 }
 
 /** Closes a Task only if the policy approves it on a fresh fetch, with If-Match; see the module comment. */
@@ -115,7 +124,7 @@ export async function guardedTaskWrite(port: TaskPort, input: GuardedTaskInput):
 }
 
 /** Ends an Execution only if the policy approves it on a fresh fetch (and, for messaging, fresh Steps). */
-export async function guardedExecutionWrite(port: ExecutionPort, input: GuardedExecutionInput): Promise<Guarded<ExecutionFacts, ExecutionAction>> {
+export async function guardedExecutionWrite(port: ExecutionPort, input: GuardedExecutionInput): Promise<Guarded<ExecutionFacts, ExecutionAction, GuardedExecutionResult>> {
   let ex = input.execution;
   let call = input.call;
   let flow = input.flow;
@@ -126,7 +135,7 @@ export async function guardedExecutionWrite(port: ExecutionPort, input: GuardedE
       ({ ex, call, flow } = await readFor(port, action, ex, call, flow));
       continue;
     }
-    if (action.kind !== 'end-execution') return settle(action, ex, call, 0, ex.state === 'ended' || ex.state === 'gone', wasOpen);
+    if (action.kind !== 'end-execution') return settleUnversioned(action, ex, call, 0, ex.state === 'ended' || ex.state === 'gone', wasOpen);
     if (input.reserve && !input.reserve()) return { result: 'capped', action, facts: ex, call, conflicts: 0 };
     if (input.dryRun) return { result: 'dry-run', action, facts: ex, call, conflicts: 0 };
     const outcome = await port.endExecution(action);

@@ -97,8 +97,8 @@ export interface PageResult {
   notExamined: number;
   /** This attempt continued from a heartbeat checkpoint of a previous attempt. */
   resumed: boolean;
-  /** List pages this activity went through; absent = 1. */
-  pages?: number;
+  /** List pages this activity went through. */
+  pages: number;
   /** Execution activities: Flows finished, from the input's `flowSid` on (`nextPageUrl` is in the next one). Absent for Task pages. */
   flowsDone?: number;
 }

@@ -130,7 +130,7 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
     carried.notExamined += r.notExamined;
     if (r.resumed) carried.resumedPages++;
     if (r.capReached) carried.capReached = true;
-    carried.pages += r.pages ?? 1;
+    carried.pages += r.pages;
   };
 
   let pagesThisRun = 0;
@@ -175,7 +175,7 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
             maxPages: opts.pagesPerRun - pagesThisRun,
           });
     merge(r);
-    pagesThisRun += r.pages ?? 1;
+    pagesThisRun += r.pages;
     carried.nextPageUrl = r.nextPageUrl;
     // Execution activities say how many Flows they finished; Task pages finish their Workspace when there is no next page.
     if (r.flowsDone !== undefined) carried.targetIndex += r.flowsDone;

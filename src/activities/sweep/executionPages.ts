@@ -108,7 +108,6 @@ export async function sweepExecutionPages(env: SweepEnv, input: ExecutionPageInp
           return;
         }
         if (g.result === 'already-closed') st.counts.alreadyClosed++;
-        else if (g.result === 'changed') st.counts.changed++;
         else if (a.kind === 'skip') st.skip(a.reason);
         else st.counts.noAction++;
       } catch (err) {

@@ -150,9 +150,9 @@ export class PageState {
     };
   }
 
-  result(nextPageUrl: string | undefined, notExamined: number, pages?: number, flowsDone?: number): PageResult {
+  result(nextPageUrl: string | undefined, notExamined: number, pages: number, flowsDone?: number): PageResult {
     return {
-      ...(pages === undefined ? {} : { pages }),
+      pages,
       ...(flowsDone === undefined ? {} : { flowsDone }),
       counts: this.counts,
       actions: this.actions,
