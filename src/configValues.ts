@@ -19,6 +19,14 @@ export function parseDurationMs(raw: string): number {
   }
 }
 
+/** The inverse of parseDurationMs for display: in the largest whole unit (`4h`, `2m`, `90s`, `1500ms`). */
+export function formatDurationMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
 /** `fallback`: the value when unset, as a duration string or in milliseconds. */
 export function duration(name: string, fallback: string | number, opts: { allowZero?: boolean } = {}) {
   return z

@@ -7,16 +7,12 @@ import type { Client, ScheduleDescription } from '@temporalio/client';
 import { connectTemporal } from '../client';
 import type { Config } from '../config';
 import { applySchedule, describeSchedule, pauseSchedule, renderScheduleChanges, ScheduleDiffersError, triggerSchedule, unpauseSchedule } from '../schedule';
+import { formatDurationMs } from '../configValues';
 import { SCHEDULE_ID } from '../shared/names';
 import { EXIT_CONFIG, getConfig } from './context';
 import { registeredUpHooks, registerUpHook } from './upHooks';
 
-const fmtMs = (ms: number | undefined): string => {
-  if (ms === undefined) return '-';
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${ms / 1000}s`;
-};
+const fmtMs = (ms: number | undefined): string => (ms === undefined ? '-' : formatDurationMs(ms));
 
 function renderScheduleDescription(d: ScheduleDescription): string {
   const cadence = [

@@ -3,6 +3,7 @@
  * sweep input it passes, each with the variable that sets it. Pure: `applySchedule` reads and writes.
  */
 import type { ScheduleDescription, ScheduleOptions } from '@temporalio/client';
+import { formatDurationMs } from '../configValues';
 
 export interface ScheduleFieldChange {
   /** e.g. `cadence`, `input.graceMs`, `input.watchLiveCalls.settings.flowSids`. */
@@ -55,7 +56,7 @@ function diffValues(before: unknown, after: unknown, field: string, out: Schedul
 }
 
 /** How a cadence reads, in the memo and in a change: `every 15m`, `cron 0 3 * * *`. */
-export const intervalCadence = (ms: number): string => `every ${fmtDuration(ms)}`;
+export const intervalCadence = (ms: number): string => `every ${formatDurationMs(ms)}`;
 export const cronCadence = (cron: string): string => `cron ${cron}`;
 
 /** The cadence as configured: from the action memo when unstick applied it, else what the spec shows. */
@@ -78,15 +79,9 @@ export function diffSchedule(current: ScheduleDescription, next: ScheduleOptions
   return out;
 }
 
-function fmtDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${ms / 1000}s`;
-}
-
 function fmtValue(field: string, v: unknown): string {
   if (v === undefined) return '(unset)';
-  if (typeof v === 'number' && /(Ms|Window)$/.test(field) && v > 0) return fmtDuration(v);
+  if (typeof v === 'number' && /(Ms|Window)$/.test(field) && v > 0) return formatDurationMs(v);
   if (Array.isArray(v) && v.length === 0 && /Sids$/.test(field)) return '[] (all)';
   if (Array.isArray(v)) return `[${v.join(', ')}]`;
   return typeof v === 'string' ? v : JSON.stringify(v);
