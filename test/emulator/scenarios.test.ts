@@ -24,7 +24,7 @@ describe('emulator scenarios', function () {
     for (const r of results) {
       const want = SCENARIOS[r.run.scenario].expect;
       const call = r.run.callSid ? await client.calls(r.run.callSid).fetch() : undefined;
-      const ex = r.run.executionSid ? await client.studio.v2.flows(emu.core.store.executions.get(r.run.executionSid)!.flowSid).executions(r.run.executionSid).fetch() : undefined;
+      const ex = r.run.executionSid ? await client.studio.v2.flows(emu.admin.inspectExecution(r.run.executionSid)!.flowSid).executions(r.run.executionSid).fetch() : undefined;
       const task = r.run.taskSid ? await client.taskrouter.v1.workspaces(emu.seeded.workspaceSid).tasks(r.run.taskSid).fetch() : undefined;
       assert.deepEqual(
         { callStatus: call?.status ?? null, executionStatus: ex?.status ?? null, taskStatus: task?.assignmentStatus ?? null },

@@ -58,14 +58,14 @@ describe('emulator webhooks', function () {
     // A forged signature does not verify.
     assert.equal(twilio.validateRequest('0'.repeat(32), String(sorted[0]!.headers['x-twilio-signature']), `${receiver.url}${sorted[0]!.url}`, sorted[0]!.params), false);
     // Studio never got the final status: the Execution is stuck, exactly the documented misconfiguration.
-    assert.equal(emu.core.store.executions.get(run.executionSid!)!.status, 'active');
+    assert.equal(emu.admin.inspectExecution(run.executionSid!)!.status, 'active');
   });
 
   it('follows a 302 to the Studio Flow URL, re-POSTing the same body re-signed, and Studio ends the Execution', async () => {
     answer = 'redirect';
     emu.admin.setNumber(emu.seeded.phoneNumber, { statusCallback: `${receiver.url}/voice/status` });
     const { run, observed } = await emu.admin.runScenario({ scenario: 'normal' });
-    await waitFor(() => emu.core.store.executions.get(run.executionSid!)!.status === 'ended', { what: 'execution ended' });
+    await waitFor(() => emu.admin.inspectExecution(run.executionSid!)!.status === 'ended', { what: 'execution ended' });
     assert.equal(observed.callStatus, 'completed');
     const final = emu.admin.webhookLog({ callSid: run.callSid, kind: 'status-callback' }).find((d) => d.params.CallStatus === 'completed')!;
     assert.equal(final.hops.length, 2);
