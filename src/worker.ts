@@ -6,6 +6,7 @@ import { createActivities } from './activities';
 import { connectNativeTemporal } from './client';
 import type { Config } from './config';
 import { DISCOVERY_TASK_QUEUE } from './shared/names';
+import { prebuiltWorkflowBundle } from './temporal/workflowBundle';
 import { createLogger, type Logger } from './log';
 
 export interface CreateWorkerOptions {
@@ -15,7 +16,7 @@ export interface CreateWorkerOptions {
   activities: object;
   /** A pre-built bundle (`{ code }` from bundleWorkflowCode, or `{ codePath }`); tests bundle once and reuse it. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Used when no bundle is given; default src/workflows (bundled at start-up, a few seconds). */
+  /** Used when no bundle is given; default: the build's prebuilt bundle, else src/workflows (bundled at start-up, a few seconds). */
   workflowsPath?: string;
   /** Any other Worker.create options (tuning, interceptors…). */
   options?: Partial<WorkerOptions>;
@@ -24,7 +25,12 @@ export interface CreateWorkerOptions {
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
 export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
-  const code = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH };
+  const prebuilt = opts.workflowsPath === undefined ? prebuiltWorkflowBundle() : undefined;
+  const code = opts.workflowBundle
+    ? { workflowBundle: opts.workflowBundle }
+    : prebuilt
+      ? { workflowBundle: { codePath: prebuilt } }
+      : { workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH };
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
