@@ -9,6 +9,7 @@ import * as audit from './cli/audit';
 import * as emulator from './cli/emulator';
 import * as envFile from './cli/envFile';
 import * as schedule from './cli/schedule';
+import * as setup from './cli/setup';
 import * as sweep from './cli/sweep';
 import * as temporal from './cli/temporal';
 import * as temporalPath from './cli/temporalPath';
@@ -29,6 +30,7 @@ const COMMANDS: Array<{ register(program: Command): void }> = [
   schedule,
   watch,
   temporal,
+  setup,
   envFile,
 ];
 

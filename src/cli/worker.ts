@@ -1,8 +1,21 @@
 import type { Command } from 'commander';
+import { connectTemporal } from '../client';
+import type { Config } from '../config';
+import { checkSearchAttributes, searchAttributeProblems } from '../temporal/namespaceSetup';
 import { createLogger } from '../log';
 import { installRuntime } from '../temporal/runtime';
 import { runWorker } from '../worker';
-import { getConfig } from './context';
+import { EXIT_CONFIG, getConfig } from './context';
+
+/** What would make every workflow task fail: search attributes the workflows upsert but the namespace lacks. */
+async function namespaceProblems(config: Config): Promise<string[]> {
+  const { connection } = await connectTemporal(config.temporal);
+  try {
+    return searchAttributeProblems(await checkSearchAttributes(connection, config.temporal.namespace), config.temporal.namespace);
+  } finally {
+    await connection.close();
+  }
+}
 
 export function register(program: Command): void {
   program
@@ -11,6 +24,12 @@ export function register(program: Command): void {
     .action(async () => {
       const config = getConfig();
       const log = createLogger('worker');
+      const problems = await namespaceProblems(config);
+      if (problems.length) {
+        for (const line of problems) process.stderr.write(`${line}\n`);
+        process.exitCode = EXIT_CONFIG;
+        return;
+      }
       // The Runtime's default shutdown signals (SIGINT, SIGTERM, …) drain the worker; run() then resolves.
       installRuntime(log);
       await runWorker(config, { log });
