@@ -36,7 +36,8 @@ export interface SweepBenchOptions {
 }
 
 export const DEFAULT_MIX: Record<SeedCategory, number> = { voiceEnded: 60, voiceLive: 30, chat: 5, unparsable: 5 };
-export const TARGETS = { speedup: 30, boundFraction: 0.6 } as const;
+/** Issue #11's targets: against the seed cleaner, the safe limit, and Twilio requests per closed Task. */
+export const TARGETS = { speedup: 50, safeLimitFraction: 0.7, requestsPerClosedTask: 2.1 } as const;
 
 export interface RunFigures {
   wallMs: number;
@@ -45,6 +46,13 @@ export interface RunFigures {
   boundMs: number;
   /** boundMs ÷ wallMs. */
   boundFraction: number;
+  /**
+   * The safe limit: (one Task read + one If-Match write per closed Task + the Task list pages) × latency ÷ cap — the
+   * least wall time any client that reads each Task fresh before its write could need under the cap.
+   */
+  safeLimitMs: number;
+  /** safeLimitMs ÷ wallMs. */
+  safeLimitFraction: number;
   /** Task SIDs closed (by the emulator's state), with the status they ended in. */
   closed: Record<string, string>;
   /** CPU time used during the run, ms: this process (client, and for unstick the worker) and the emulator process. */
@@ -64,7 +72,7 @@ export interface SweepBenchReport {
   /** The median of the unstick runs (by wall time). */
   unstick: RunFigures & { sweep: Omit<SweepReport, 'actions'>; temporal: SweepTimeline };
   /** Every unstick run, in order (same seeded state each time), warm-up runs first. */
-  unstickRuns: Array<{ wallMs: number; requests: number; boundFraction: number; cpuMs: { client: number; emulator: number }; warmup?: boolean }>;
+  unstickRuns: Array<{ wallMs: number; requests: number; boundFraction: number; safeLimitFraction: number; cpuMs: { client: number; emulator: number }; warmup?: boolean }>;
   /** baseline wall ÷ unstick wall. */
   speedup: number;
   check: {
@@ -83,7 +91,8 @@ export interface SweepBenchReport {
     runsChecked?: number;
     pass: boolean;
   };
-  targets: Array<{ name: string; value: number; target: number; pass: boolean }>;
+  /** `unit` absent: a ratio (×) when the target is ≥ 1, a fraction (%) below 1. */
+  targets: Array<{ name: string; value: number; target: number; pass: boolean; unit?: 'requests' }>;
 }
 
 export const CATEGORIES: SeedCategory[] = ['voiceEnded', 'voiceLive', 'chat', 'unparsable'];

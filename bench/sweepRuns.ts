@@ -33,6 +33,11 @@ function boundOf(requests: number, latencyMs: number, cap: number): number {
   return (requests * latencyMs) / cap;
 }
 
+/** The safe limit (see RunFigures.safeLimitMs): a fresh read and a write per closed Task, and the list pages. */
+export function safeLimitOf(closed: number, tasks: number, pageSize: number, latencyMs: number, cap: number): number {
+  return ((2 * closed + Math.ceil(tasks / pageSize)) * latencyMs) / cap;
+}
+
 async function closedTasks(emu: BenchEmulator, seeded: ChildSeedResult): Promise<Record<string, string>> {
   const all = CATEGORIES.flatMap((c) => seeded.byCategory[c]);
   const statuses = await emu.taskStatuses(all);
@@ -79,8 +84,9 @@ export async function runBaseline(emu: BenchEmulator, seeded: ChildSeedResult, o
   const requests = await emu.counters();
   const closed = await closedTasks(emu, seeded);
   const boundMs = boundOf(requests.total, o.latencyMs, o.cap);
+  const safeLimitMs = safeLimitOf(Object.keys(closed).length, o.tasks, o.pageSize, o.latencyMs, o.cap);
   const { closed: _closedList, ...cleaner } = result;
-  return { wallMs: result.wallMs, requests, boundMs, boundFraction: boundMs / result.wallMs, closed, cpuMs, cleaner };
+  return { wallMs: result.wallMs, requests, boundMs, boundFraction: boundMs / result.wallMs, safeLimitMs, safeLimitFraction: safeLimitMs / result.wallMs, closed, cpuMs, cleaner };
 }
 
 type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
@@ -178,8 +184,9 @@ export async function runUnstick(emu: BenchEmulator, o: SweepBenchOptions, concu
           const requests = await emu.counters();
           const closed = await closedTasks(emu, seeded);
           const boundMs = boundOf(requests.total, o.latencyMs, o.cap);
+          const safeLimitMs = safeLimitOf(Object.keys(closed).length, o.tasks, o.pageSize, o.latencyMs, o.cap);
           const { actions: _actions, ...sweep } = report;
-          runs.push({ seeded, figures: { wallMs, requests, boundMs, boundFraction: boundMs / wallMs, closed, cpuMs, sweep, temporal } });
+          runs.push({ seeded, figures: { wallMs, requests, boundMs, boundFraction: boundMs / wallMs, safeLimitMs, safeLimitFraction: safeLimitMs / wallMs, closed, cpuMs, sweep, temporal } });
           o.log(`  unstick run ${i + 1}/${repeats}${i < (o.warmups ?? 0) ? ' (warm-up)' : ''}: ${(wallMs / 1000).toFixed(2)} s, ${requests.total} requests, CPU client ${(cpuMs.client / 1000).toFixed(2)} s / emulator ${(cpuMs.emulator / 1000).toFixed(2)} s`);
         }
         return runs;

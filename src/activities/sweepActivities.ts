@@ -23,6 +23,8 @@ export interface SweepActivityDeps {
   now?: () => number;
   /** Heartbeat at most this often (the SDK throttles further). Default 1 s. */
   checkpointEveryMs?: number;
+  /** Signal the sweep workflow a running page activity's counts this often (0 = never). Default 2 s. */
+  progressEveryMs?: number;
   /** CallSids per visibility query (at most 1,000, the list's page size limit). Default 1,000: one query per Task page, since each query costs the server far more than its length does. */
   ownershipChunk?: number;
   /** A multi-page Task activity lists no new page after running this long (it stays well inside its timeout). Default 2 min. */
@@ -37,6 +39,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
     limit,
     now: deps.now ?? Date.now,
     checkpointEveryMs: deps.checkpointEveryMs ?? 1_000,
+    progressEveryMs: deps.progressEveryMs ?? 2_000,
     ownershipChunk: Math.min(1000, deps.ownershipChunk ?? 1000),
     maxListingMs: deps.maxListingMs ?? 120_000,
     ...(deps.temporal ? { temporal: deps.temporal } : {}),

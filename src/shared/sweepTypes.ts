@@ -10,6 +10,7 @@ import type { SweepActionRecord, SweepCounts, SweepError } from './sweepCounts';
 
 export * from './sweepCounts';
 export * from './sweepReport';
+export * from './sweepProgress';
 
 /** The settings' defaults (src/shared/defaults.ts), and the sweep's own tuning, which no variable sets. */
 export const SWEEP_DEFAULTS = {
@@ -101,6 +102,8 @@ export interface PageResult {
   pages: number;
   /** Execution activities: Flows finished, from the input's `flowSid` on (`nextPageUrl` is in the next one). Absent for Task pages. */
   flowsDone?: number;
+  /** The activity's id: its progress signals are in these counts now (see `RunningPage`). */
+  activityId?: string;
 }
 
 /** What the sweep needs to start a callWatch (workflows can't read config). */
@@ -193,6 +196,8 @@ export interface SweepProgress {
   startedAtMs: number;
   /** True while another page is known to follow in the current listing. */
   morePages: boolean;
+  /** The counts include those a page activity still running has signalled (see sweepProgress.ts). */
+  pageRunning?: boolean;
 }
 
 export const progressQuery = defineQuery<SweepProgress>('progress');

@@ -14,7 +14,9 @@ import { UnstickOutcomeKey } from '../shared/searchAttributes';
 import {
   addCounts,
   emptyCounts,
+  pageProgressSignal,
   progressQuery,
+  RunningPage,
   resolveSweepInput,
   sweepMarkdown,
   totalClosed,
@@ -83,29 +85,39 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
   const hasExecutionChannels = hasTaskChannels || opts.channels.some(isMessagingChannel);
 
   const targets = () => (carried.phase === 'executions' ? carried.flowSids : carried.workspaceSids);
-  wf.setHandler(progressQuery, (): SweepProgress => ({
-    sweepId: carried.sweepId,
-    phase: carried.phase,
-    dryRun: opts.dryRun,
-    target: targets()[carried.targetIndex],
-    targetIndex: carried.targetIndex,
-    targetCount: targets().length,
-    pages: carried.pages,
-    seen: carried.counts.tasksSeen + carried.counts.executionsSeen,
-    acted: opts.dryRun ? totalWouldClose(carried.counts) : totalClosed(carried.counts),
-    maxActions: opts.maxActions,
-    capReached: carried.capReached,
-    skipped: totalSkipped(carried.counts),
-    errors: carried.counts.errors,
-    runs: carried.runs,
-    startedAtMs: carried.startedAtMs,
-    morePages: carried.nextPageUrl !== undefined,
-  }));
+  // The running page activity's counts, as it signals them (display only: nothing below decides on them).
+  const running = new RunningPage(wf.workflowInfo().runId);
+  wf.setHandler(progressQuery, (): SweepProgress => {
+    const counts = running.counts(carried.counts);
+    return {
+      sweepId: carried.sweepId,
+      phase: carried.phase,
+      dryRun: opts.dryRun,
+      target: targets()[carried.targetIndex],
+      targetIndex: carried.targetIndex,
+      targetCount: targets().length,
+      pages: carried.pages + running.pagesDone,
+      seen: counts.tasksSeen + counts.executionsSeen,
+      acted: opts.dryRun ? totalWouldClose(counts) : totalClosed(counts),
+      maxActions: opts.maxActions,
+      capReached: carried.capReached,
+      skipped: totalSkipped(counts),
+      errors: counts.errors,
+      runs: carried.runs,
+      startedAtMs: carried.startedAtMs,
+      morePages: carried.nextPageUrl !== undefined,
+      pageRunning: running.running,
+    };
+  });
 
-  const details = () =>
-    wf.setCurrentDetails(
-      sweepMarkdown({ ...carried, dryRun: opts.dryRun, maxActions: opts.maxActions, phase: carried.phase === 'done' ? undefined : `${carried.phase}, page ${carried.pages}` }),
-    );
+  const details = () => {
+    const pages = carried.pages + running.pagesDone;
+    const phase = carried.phase === 'done' ? undefined : `${carried.phase}, page ${pages}${running.running ? ' (counts include the page activity running now)' : ''}`;
+    wf.setCurrentDetails(sweepMarkdown({ ...carried, counts: running.counts(carried.counts), pages, dryRun: opts.dryRun, maxActions: opts.maxActions, phase }));
+  };
+  wf.setHandler(pageProgressSignal, (p) => {
+    if (running.accept(p)) details();
+  });
 
   if (carried.phase === 'targets') {
     const t = await acts.sweepTargets({ workspaceSids: carried.workspaceSids, flowSids: carried.flowSids, tasks: hasTaskChannels, executions: hasExecutionChannels });
@@ -116,6 +128,7 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
   }
 
   const merge = (r: PageResult) => {
+    running.finish(r.activityId);
     addCounts(carried.counts, r.counts);
     for (const a of r.actions) {
       if (carried.actions.length < opts.maxReportedActions) carried.actions.push(a);

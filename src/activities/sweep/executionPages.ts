@@ -11,7 +11,7 @@ import { executionFacts } from '../twilioFacts';
 import { toActivityFailure } from '../twilioErrors';
 import { callCache } from './callCache';
 import { ownedByCallWatch, ownershipBatcher } from './ownership';
-import { isAuthFailure, MAX_ERRORS_PER_PAGE, pageRun, pool } from './pageState';
+import { isAuthFailure, MAX_ERRORS_PER_PAGE, pool, withPageRun, type PageRun } from './pageState';
 import { policySettings, tally } from './records';
 import type { SweepEnv } from './taskPages';
 
@@ -21,9 +21,12 @@ import type { SweepEnv } from './taskPages';
  * or nothing to do cost one activity together rather than one each. The result's `flowsDone` counts the Flows
  * finished; `nextPageUrl` is where the Flow after those goes on, if it was begun.
  */
-export async function sweepExecutionPages(env: SweepEnv, input: ExecutionPageInput): Promise<PageResult> {
+export function sweepExecutionPages(env: SweepEnv, input: ExecutionPageInput): Promise<PageResult> {
+  return withPageRun(env, input, (run) => executionPages(env, input, run));
+}
+
+async function executionPages(env: SweepEnv, input: ExecutionPageInput, run: PageRun): Promise<PageResult> {
   const { twilio, now, maxListingMs } = env;
-  const run = pageRun(env, input);
   const { st, beat, request, throwIfCancelled } = run;
   const flows = [input.flowSid, ...(input.moreFlowSids ?? [])];
   const maxPages = Math.max(1, input.maxPages ?? 1);

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { CallFacts, TaskFacts } from '../../policy/types';
 import { taskLinkSignal } from '../../shared/messages';
 import { CALL_WATCH_WORKFLOW_TYPE, callSidOfWorkflowId } from '../../shared/names';
-import { CallSidKey } from '../../shared/searchAttributes';
+import { CallSidKey, TaskSidKey } from '../../shared/searchAttributes';
 import type { LiveCallWatch } from '../../shared/sweepTypes';
 import { startCallWatch } from '../../temporal/startCallWatch';
 import { currentContext } from './pageState';
@@ -21,8 +21,12 @@ export interface OwnershipEnv {
   ownershipChunk: number;
 }
 
-/** CallSids (of `sids`) that have a running callWatch: those calls are left to it. */
-export async function ownedByCallWatch(env: OwnershipEnv, sids: readonly string[]): Promise<Set<string>> {
+/**
+ * CallSids (of `sids`) that have a running callWatch: those calls are left to it. With `by: 'task'`, Task SIDs that a
+ * running callWatch has linked (its `TaskSid` search attribute): a list item without attributes does not say its
+ * call, but the watch that owns it does.
+ */
+export async function ownedByCallWatch(env: OwnershipEnv, sids: readonly string[], by: 'call' | 'task' = 'call'): Promise<Set<string>> {
   const owned = new Set<string>();
   const unique = [...new Set(sids)];
   if (unique.length === 0) return owned;
@@ -31,10 +35,10 @@ export async function ownedByCallWatch(env: OwnershipEnv, sids: readonly string[
   const chunks: string[][] = [];
   for (let i = 0; i < unique.length; i += env.ownershipChunk) chunks.push(unique.slice(i, i + env.ownershipChunk));
   const query = async (chunk: string[]): Promise<void> => {
-    const q = `WorkflowType = '${CALL_WATCH_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND CallSid IN (${chunk.map((s) => `'${s}'`).join(', ')})`;
+    const q = `WorkflowType = '${CALL_WATCH_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${by === 'call' ? 'CallSid' : 'TaskSid'} IN (${chunk.map((s) => `'${s}'`).join(', ')})`;
     try {
       for await (const wf of client.workflow.list({ query: q, pageSize: chunk.length })) {
-        const sid = wf.typedSearchAttributes.get(CallSidKey) ?? callSidOfWorkflowId(wf.workflowId);
+        const sid = by === 'call' ? wf.typedSearchAttributes.get(CallSidKey) ?? callSidOfWorkflowId(wf.workflowId) : wf.typedSearchAttributes.get(TaskSidKey);
         if (sid) owned.add(sid);
       }
     } catch (err) {

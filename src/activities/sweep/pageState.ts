@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { emptyCounts, type PageResult, type SweepActionRecord, type SweepCounts, type SweepError } from '../../shared/sweepTypes';
+import { emptyCounts, pageProgressSignal, type PageProgress, type PageResult, type SweepActionRecord, type SweepCounts, type SweepError } from '../../shared/sweepTypes';
 import type { Limit } from '../callActivities';
 import { twilioStatus } from '../twilioErrors';
 import { withTwilioRetry } from '../twilioRetry';
@@ -173,6 +173,8 @@ export interface PageEnv {
   now: () => number;
   /** Heartbeat at most this often (the SDK throttles further). */
   checkpointEveryMs: number;
+  /** Signal the workflow the counts so far this often while they change (0 = never). */
+  progressEveryMs: number;
 }
 
 /** One page activity's plumbing: checkpoint, cancellation, counted and retried Twilio requests. */
@@ -210,5 +212,53 @@ export function pageRun(env: PageEnv, input: { pageUrl?: string; budget: number 
     throw reason instanceof CancelledFailure ? reason : new CancelledFailure(String(reason ?? 'cancelled'));
   }
 
-  return { st, beat, request, cancelled, throwIfCancelled };
+  const progress = progressReporter(ctx, env, st);
+  return { st, beat, request, cancelled, throwIfCancelled, close: progress.close };
+}
+
+export type PageRun = ReturnType<typeof pageRun>;
+
+/** Runs a page activity's body with its plumbing; the result names the activity, so its progress signals stop counting. */
+export async function withPageRun(env: PageEnv, input: { pageUrl?: string; budget: number | null; maxReportedActions: number }, body: (run: PageRun) => Promise<PageResult>): Promise<PageResult> {
+  const run = pageRun(env, input);
+  try {
+    const r = await body(run);
+    const id = currentContext()?.info.activityId;
+    return id === undefined ? r : { ...r, activityId: id };
+  } finally {
+    await run.close();
+  }
+}
+
+/**
+ * Signals the activity's workflow its counts every `progressEveryMs` while they change (one signal in flight at
+ * most; failures are ignored: progress is for display). `close` stops it and waits for the signal in flight, so
+ * every signal reaches the history before the activity's result does.
+ */
+function progressReporter(ctx: Context | undefined, env: PageEnv, st: PageState): { close: () => Promise<void> } {
+  const info = ctx?.info;
+  if (!ctx || !info?.workflowExecution || env.progressEveryMs <= 0) return { close: async () => undefined };
+  const { workflowId, runId } = info.workflowExecution;
+  let inFlight: Promise<void> | undefined;
+  let last = JSON.stringify({ c: st.counts, p: st.cursor.pagesDone });
+  const send = (): void => {
+    if (inFlight) return;
+    const now = JSON.stringify({ c: st.counts, p: st.cursor.pagesDone });
+    if (now === last) return;
+    last = now;
+    const p: PageProgress = { runId, activityId: info.activityId, attempt: info.attempt, counts: JSON.parse(now).c as SweepCounts, pagesDone: st.cursor.pagesDone };
+    inFlight = ctx.client.workflow
+      .getHandle(workflowId, runId)
+      .signal(pageProgressSignal, p)
+      .catch(() => undefined)
+      .finally(() => (inFlight = undefined));
+  };
+  const timer = setInterval(send, env.progressEveryMs);
+  timer.unref?.();
+  return {
+    close: async () => {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
 }

@@ -4,8 +4,9 @@
  * written with If-Match by the guarded writer.
  */
 import type { Twilio } from 'twilio';
+import { classifyChannel } from '../../policy/channels';
 import { decideTask, taskCallSid as callSidOf } from '../../policy/task';
-import type { TaskFacts } from '../../policy/types';
+import type { SkipReason, TaskFacts } from '../../policy/types';
 import { VOICE_CHANNEL } from '../../shared/names';
 import { SWEEP_DEFAULTS, type PageResult, type TaskPageInput, type SweepActionKind } from '../../shared/sweepTypes';
 import { guardedTaskWrite } from '../guardedWrite';
@@ -14,8 +15,20 @@ import { taskFacts } from '../twilioFacts';
 import { toActivityFailure } from '../twilioErrors';
 import { callCache } from './callCache';
 import { ownedByCallWatch, ownershipBatcher, watchLiveCall, type OwnershipEnv } from './ownership';
-import { isAuthFailure, MAX_ERRORS_PER_PAGE, pageRun, type PageEnv } from './pageState';
+import { isAuthFailure, MAX_ERRORS_PER_PAGE, withPageRun, type PageEnv, type PageRun } from './pageState';
 import { policySettings, tally } from './records';
+
+/**
+ * A list item without attributes (Twilio's spec) whose TaskChannel the policy classifies as not voice (or unknown) is
+ * not nominated, so it costs no fetch: `decideTask` closes voice Tasks only, so no attributes could make it
+ * closable. It is counted with the policy's reason for such a Task. A list item with attributes goes to the policy.
+ * (Not nominating is always safe: nothing is written on it.)
+ */
+function notCandidateReason(facts: TaskFacts): SkipReason | undefined {
+  if (facts.attributes.kind !== 'unknown' || facts.state === 'unknown') return undefined;
+  const c = classifyChannel(facts.channel);
+  return c === 'voice' ? undefined : c === 'not-voice' ? 'not-voice' : 'unknown-channel';
+}
 
 /** Each Task may be written up to this many more times after a refused write (412 / transition refused). */
 export const MAX_REDECIDES = 3;
@@ -33,9 +46,12 @@ export interface SweepEnv extends PageEnv, OwnershipEnv {
  * not drain the requests in flight. A page is listed only when it is certain to be needed (within maxPages,
  * and the maxActions budget left exceeds what the pages already listed could spend), so no read is wasted.
  */
-export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promise<PageResult> {
+export function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promise<PageResult> {
+  return withPageRun(env, input, (run) => taskPages(env, input, run));
+}
+
+async function taskPages(env: SweepEnv, input: TaskPageInput, run: PageRun): Promise<PageResult> {
   const { twilio, now, maxListingMs } = env;
-  const run = pageRun(env, input);
   const { st, beat, request, throwIfCancelled } = run;
   const tasksApi = twilio.taskrouter.v1.workspaces(input.workspaceSid).tasks;
   const maxPages = Math.max(1, input.maxPages ?? 1);
@@ -47,7 +63,21 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
   const prefetchAhead = Math.max(4 * Math.max(1, input.concurrency), Math.ceil(input.pageSize / 2));
 
   const settings = policySettings(input);
-  const getCall = callCache(twilio, request);
+  // Without list attributes a Task's call is learnt only from its fresh read; the calls the Calls lists name (live
+  // ones, ended ones in the Tasks' windows) have their ownership asked in bulk as soon as they are listed, so a
+  // fetched Task rarely waits for a visibility query of its own.
+  const getCall = callCache(twilio, request, { onListed: (sids) => (attributesMissing ? prefetchOwnership(sids) : heldCalls?.push(...sids)) });
+  let attributesMissing = false;
+  /** Calls listed before the first Task page said whether its items carry attributes. */
+  let heldCalls: string[] | undefined = [];
+  const ownershipAsked = new Map<string, Promise<boolean>>();
+  const prefetchOwnership = (sids: string[]): void => {
+    const fresh = sids.filter((c) => !ownershipKnown.has(c) && !ownershipAsked.has(c));
+    if (fresh.length === 0) return;
+    const q = ownedByCallWatch(env, fresh);
+    q.catch(() => undefined);
+    for (const c of fresh) ownershipAsked.set(c, q.then((set) => set.has(c)));
+  };
   const ports = { twilio, request, now };
   /** CallSids whose ownership was asked (listed, or learnt on a fresh read). */
   const ownershipKnown = new Set<string>();
@@ -58,6 +88,8 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
     facts: TaskFacts;
     callSid?: string;
     page: ListedPage;
+    /** Not nominated: a Task the policy could never close whatever its attributes, or one a running callWatch has linked (see `notCandidateReason`). */
+    notCandidate?: SkipReason;
   }
   interface ListedPage {
     url?: string;
@@ -95,6 +127,7 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
     pagesListed++;
     const p: ListedPage = { url, nextPageUrl: page.nextPageUrl, items: [], next: 0, open: 0 };
     const callSids: string[] = [];
+    const window = { fromMs: Infinity, toMs: -Infinity, voiceTasks: 0, attributesKnown: true };
     for (const t of page.instances) {
       if (st.handled.has(t.sid)) continue;
       const facts = taskFacts(t, { source: 'list' });
@@ -103,9 +136,31 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
         callSids.push(callSid);
         ownershipKnown.add(callSid);
       }
-      p.items.push({ facts, callSid, page: p });
+      const item: Item = { facts, callSid, page: p };
+      const notCandidate = notCandidateReason(facts);
+      if (notCandidate) item.notCandidate = notCandidate;
+      else if (facts.channel === VOICE_CHANNEL && facts.createdAtMs !== undefined) {
+        window.fromMs = Math.min(window.fromMs, facts.createdAtMs);
+        window.toMs = Math.max(window.toMs, facts.createdAtMs);
+        window.voiceTasks++;
+        if (facts.attributes.kind === 'unknown') {
+          window.attributesKnown = false;
+          attributesMissing = true;
+        }
+      }
+      p.items.push(item);
     }
-    for (const sid of await ownedByCallWatch(env, callSids)) owned.add(sid);
+    // Their calls, proven over in bulk while the ownership query runs (see callCache).
+    if (window.voiceTasks > 0) {
+      const wanted = window.attributesKnown ? new Set(callSids.filter((c) => !getCall.isLive(c))) : undefined;
+      getCall.coverWindow({ fromMs: window.fromMs, toMs: window.toMs, voiceTasks: window.voiceTasks, ...(wanted ? { wanted } : {}) });
+    }
+    // Without list attributes a Task's call is unknown, but a running callWatch that linked the Task owns it: left
+    // to the watch without a fetch (the reason the policy gives a Task whose call has a running callWatch).
+    const unknownAttrs = p.items.filter((it) => !it.notCandidate && it.facts.attributes.kind === 'unknown').map((it) => it.facts.sid);
+    const [ownedCalls, ownedTasks] = await Promise.all([ownedByCallWatch(env, callSids), ownedByCallWatch(env, unknownAttrs, 'task')]);
+    for (const sid of ownedCalls) owned.add(sid);
+    for (const it of p.items) if (ownedTasks.has(it.facts.sid)) it.notCandidate = 'owned-by-callwatch';
     p.open = p.items.length;
     unfinished += p.open;
     pages.push(p);
@@ -159,7 +214,8 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
     const callSid = callSidOf(facts);
     if (callSid && !ownershipKnown.has(callSid)) {
       ownershipKnown.add(callSid);
-      if (await askOwnership(callSid)) owned.add(callSid);
+      const asked = ownershipAsked.get(callSid);
+      if (await (asked ? asked.catch(() => askOwnership(callSid)) : askOwnership(callSid))) owned.add(callSid);
     }
     return facts;
   };
@@ -170,6 +226,10 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
     const sid = item.facts.sid;
     st.counts.tasksSeen++;
     try {
+      if (item.notCandidate) {
+        st.skip(item.notCandidate);
+        return;
+      }
       const g = await guardedTaskWrite(guardedPort, {
         task: item.facts,
         dryRun: input.dryRun,
@@ -229,6 +289,8 @@ export async function sweepTaskPages(env: SweepEnv, input: TaskPageInput): Promi
   // Voice Tasks need their calls: list the live ones while the first page is listed.
   if (input.channels.includes(VOICE_CHANNEL)) getCall.prime();
   await listPage(st.cursor.pageUrl);
+  if (attributesMissing && heldCalls) prefetchOwnership(heldCalls);
+  heldCalls = undefined;
   await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, worker));
   await listing;
   throwIfCancelled();
