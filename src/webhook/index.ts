@@ -1,2 +1,3 @@
-export { createWebhookServer, startWebhook } from './server';
+export { createWebhookServer, startWebhook, webhookStats, WEBHOOK_DEFAULTS } from './server';
+export type { StarterStats } from './starter';
 export type { WebhookDeps, RunningWebhook } from './server';

@@ -12,7 +12,7 @@ import { callStatusSignal, taskLinkSignal, type CallWatchInput, type CallWatchSe
 import { studioFlowWebhookUrl, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH } from '../shared/names';
 import { callStartEstimate, parseTaskRouterEvent, parseVoiceStatus, type FormParams } from './params';
 import { hasValidSignature } from './signature';
-import { createCallWatchStarter, type StartOutcome } from './starter';
+import { createCallWatchStarter, type StartOutcome, type StarterStats } from './starter';
 
 export interface WebhookDeps {
   config: Config;
@@ -21,14 +21,29 @@ export interface WebhookDeps {
   now?: () => number;
   /** Overrides config.webhook.trustProxy: honour X-Forwarded-Proto/-Host when WEBHOOK_PUBLIC_URL is unset. */
   trustProxy?: boolean;
-  /** Deadline for one signalWithStart (default 5 s; Twilio gives up on a webhook after 15 s). */
+  /** Overrides config.webhook.requestBudgetMs: the time a callback may take, queueing for a Temporal slot included. */
   temporalTimeoutMs?: number;
+  /** Overrides config.webhook.maxInFlight / maxQueued. */
+  maxInFlight?: number;
+  maxQueued?: number;
   /** Deadline for the /readyz probe (default 2 s). */
   readinessTimeoutMs?: number;
 }
 
+/** Used when the config leaves them out; loadConfig's defaults are the same. */
+export const WEBHOOK_DEFAULTS = { requestBudgetMs: 10_000, maxInFlight: 32, maxQueued: 1000 } as const;
+
 const OTHER_METHODS_THAN_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as const;
 const OTHER_METHODS_THAN_GET = ['POST', 'PUT', 'DELETE', 'PATCH'] as const;
+
+const statsOf = new WeakMap<FastifyInstance, () => StarterStats>();
+
+/** What a webhook server has answered so far (signalled, refused as unavailable or over budget, …) and its queue. */
+export function webhookStats(app: FastifyInstance): StarterStats {
+  const stats = statsOf.get(app);
+  if (!stats) throw new Error('not a server made by createWebhookServer');
+  return stats();
+}
 
 function formParams(request: FastifyRequest): FormParams | undefined {
   const type = request.headers['content-type'] ?? '';
@@ -49,12 +64,17 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   const authToken: string = config.twilio.authToken;
   const log = deps.log ?? pino({ name: 'unstick-webhook', level: config.logLevel });
   const now = deps.now ?? Date.now;
-  const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5000;
   const readinessTimeoutMs = deps.readinessTimeoutMs ?? 2000;
   const publicUrl = config.webhook.publicUrl;
   const taskQueue = config.temporal.taskQueue;
   const settings: CallWatchSettings = callWatchSettingsFromConfig(config);
-  const starter = createCallWatchStarter(client, taskQueue, { timeoutMs: temporalTimeoutMs, readinessTimeoutMs });
+  const starter = createCallWatchStarter(client, taskQueue, {
+    budgetMs: deps.temporalTimeoutMs ?? config.webhook.requestBudgetMs ?? WEBHOOK_DEFAULTS.requestBudgetMs,
+    maxInFlight: deps.maxInFlight ?? config.webhook.maxInFlight ?? WEBHOOK_DEFAULTS.maxInFlight,
+    maxQueued: deps.maxQueued ?? config.webhook.maxQueued ?? WEBHOOK_DEFAULTS.maxQueued,
+    readinessTimeoutMs,
+    now,
+  });
 
   const app = Fastify({
     logger: false,
@@ -110,8 +130,14 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
         log.debug({ ...fields, decision: 'already-closed' }, 'callWatch already closed; nothing started');
         return done();
       case 'unavailable':
-        log.error({ ...fields, decision: 'temporal-unavailable', err: outcome.error }, 'Temporal unreachable');
-        return refuse(reply, 503, 'Temporal is unavailable');
+        log.error({ ...fields, decision: 'temporal-unavailable', err: outcome.error, refused: starter.stats().unavailable }, 'Temporal unreachable');
+        return refuse(reply.header('retry-after', '5'), 503, 'Temporal is unavailable');
+      case 'overloaded': {
+        const stats = starter.stats();
+        const refused = outcome.reason === 'queue-full' ? stats.queueFull : stats.overBudget;
+        log.error({ ...fields, decision: 'over-budget', reason: outcome.reason, err: outcome.error, refused, inFlight: stats.inFlight, queued: stats.queued }, 'Temporal is up but too slow for this callback');
+        return refuse(reply.header('retry-after', '5'), 503, 'Temporal is too slow right now');
+      }
       case 'failed':
         log.error({ ...fields, decision: 'temporal-error', err: outcome.error }, 'Temporal refused the signalWithStart');
         return refuse(reply, 500, 'could not signal the call watch');
@@ -136,14 +162,14 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     if (startedAtMs !== undefined) input.startedAtMs = startedAtMs;
     const summary = `call ${event.callSid}${event.from ? ` from ${event.from}` : ''}${event.to ? ` to ${event.to}` : ''}`;
 
-    const received = now();
-    const outcome = await starter.signal({ input, signal: callStatusSignal, event, summary });
+    const received = now() - reply.elapsedTime;
+    const outcome = await starter.signal({ input, signal: callStatusSignal, event, summary, receivedAt: received });
     const fields = { route, callSid: event.callSid, callStatus: event.status, sequenceNumber: event.sequenceNumber, ms: now() - received };
     const done = (): FastifyReply => {
       if (flowSid) return reply.code(302).header('location', studioFlowWebhookUrl(accountSid, flowSid)).send();
       return reply.code(204).send();
     };
-    if (flowSid && (outcome.kind === 'unavailable' || outcome.kind === 'failed')) {
+    if (flowSid && (outcome.kind === 'unavailable' || outcome.kind === 'overloaded' || outcome.kind === 'failed')) {
       // Studio ends its Execution only when it gets the status callback; losing it would make the very stuck
       // Execution unstick exists to close. The sweep will still find this call.
       log.error({ ...fields, decision: 'redirected-without-watch', err: outcome.error, flowSid }, 'Temporal failed; redirecting to Studio anyway');
@@ -171,8 +197,8 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     if (decision.from) input.from = decision.from;
     if (decision.to) input.to = decision.to;
     const summary = `call ${link.callSid} (task ${link.taskSid})`;
-    const received = now();
-    const outcome = await starter.signal({ input, signal: taskLinkSignal, event: link, summary });
+    const received = now() - reply.elapsedTime;
+    const outcome = await starter.signal({ input, signal: taskLinkSignal, event: link, summary, receivedAt: received });
     const fields = { route, callSid: link.callSid, taskSid: link.taskSid, eventType: link.eventType, ms: now() - received };
     return answerAfterStart(outcome, reply, fields, ack);
   });
@@ -190,6 +216,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   for (const url of ['/healthz', '/readyz']) {
     app.route({ method: [...OTHER_METHODS_THAN_GET], url, handler: async (_r, reply) => refuse(reply.header('allow', 'GET, HEAD'), 405, 'method not allowed') });
   }
+  statsOf.set(app, () => starter.stats());
   return app;
 }
 
@@ -199,6 +226,7 @@ export interface RunningWebhook {
   /** The URL Twilio should call (WEBHOOK_PUBLIC_URL, else `url`). */
   publicUrl: string;
   server: FastifyInstance;
+  stats(): StarterStats;
   close(): Promise<void>;
 }
 
@@ -210,5 +238,5 @@ export async function startWebhook(config: Config, client: Client, opts: Omit<We
   const port = typeof address === 'object' && address ? address.port : config.webhook.port;
   const host = ['0.0.0.0', '::', ''].includes(config.webhook.host) ? '127.0.0.1' : config.webhook.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { url, publicUrl: config.webhook.publicUrl ?? url, server, close: () => server.close() };
+  return { url, publicUrl: config.webhook.publicUrl ?? url, server, stats: () => webhookStats(server), close: () => server.close() };
 }
