@@ -20,6 +20,7 @@ import type {
   WaitingFacts,
 } from '../policy/types';
 import type { WriteResult } from '../policy/outcome';
+import { isTransient } from './twilioRetry';
 
 export interface TaskPort {
   /** A fresh fetch (`source: 'fetch'`, `version` = its ETag, `readAtMs`); 404 → `state: 'gone'`. */
@@ -81,6 +82,19 @@ const MAX_CONFLICTS = 3;
 /** Reads the policy may ask for in one guarded write (each fact at most twice, plus re-reads after conflicts). */
 const MAX_STEPS = 12;
 
+/**
+ * A write whose answer was lost (5xx, timeout, dropped connection) may have been applied: `unknown`, never retried
+ * as it was. Other failures (401, 400, …) are thrown.
+ */
+async function answerOf<T>(write: () => Promise<T>): Promise<T | 'unknown'> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isTransient(err)) return 'unknown';
+    throw err;
+  }
+}
+
 const isClosedTask = (t: TaskFacts) => t.state === 'completed' || t.state === 'canceled' || t.state === 'gone';
 const changedUnderUs = (detail: string) => ({ kind: 'skip', reason: 'changed-under-us', detail }) as const;
 
@@ -112,7 +126,13 @@ export async function guardedTaskWrite(port: TaskPort, input: GuardedTaskInput):
     if (action.kind !== 'cancel-task' && action.kind !== 'complete-task') return settle(action, task, call, conflicts, isClosedTask(task), wasOpen);
     if (input.reserve && !input.reserve()) return { result: 'capped', action, facts: task, call, conflicts };
     if (input.dryRun) return { result: 'dry-run', action, facts: task, call, conflicts };
-    const outcome = await port.updateTask(action, action.kind === 'cancel-task' ? 'canceled' : 'completed');
+    const outcome = await answerOf(() => port.updateTask(action, action.kind === 'cancel-task' ? 'canceled' : 'completed'));
+    if (outcome === 'unknown') {
+      // Perhaps applied: never resend on old facts. A fresh read says whether it is closed now.
+      if (++conflicts > maxConflicts) return { result: 'changed', action: changedUnderUs(`no answer to the write ${conflicts} times`), facts: task, call, conflicts };
+      task = await port.fetchTask(task.sid);
+      continue;
+    }
     if (outcome === 'done') return { result: 'done', action, facts: task, call, conflicts };
     if (outcome === 'gone') return { result: 'already-closed', action, facts: { ...task, state: 'gone' }, call, conflicts };
     if (++conflicts > maxConflicts) {
@@ -129,6 +149,7 @@ export async function guardedExecutionWrite(port: ExecutionPort, input: GuardedE
   let call = input.call;
   let flow = input.flow;
   const wasOpen = ex.state !== 'ended' && ex.state !== 'gone';
+  let lostAnswers = 0;
   for (let step = 0; step < MAX_STEPS; step++) {
     const action = input.decide(ex, call, flow);
     if (action.kind === 'read') {
@@ -138,7 +159,13 @@ export async function guardedExecutionWrite(port: ExecutionPort, input: GuardedE
     if (action.kind !== 'end-execution') return settleUnversioned(action, ex, call, 0, ex.state === 'ended' || ex.state === 'gone', wasOpen);
     if (input.reserve && !input.reserve()) return { result: 'capped', action, facts: ex, call, conflicts: 0 };
     if (input.dryRun) return { result: 'dry-run', action, facts: ex, call, conflicts: 0 };
-    const outcome = await port.endExecution(action);
+    const outcome = await answerOf(() => port.endExecution(action));
+    if (outcome === 'unknown') {
+      // Studio has no If-Match: a resend after a lost answer would be a second write. Read, then decide again.
+      if (++lostAnswers > MAX_CONFLICTS) return { result: 'skipped', action: changedUnderUs(`no answer to the end ${lostAnswers} times`), facts: ex, call, conflicts: 0 };
+      ({ ex, call, flow } = await readFor(port, { kind: 'read', what: 'execution', sid: ex.sid, reason: 'the end got no answer' }, ex, call, flow));
+      continue;
+    }
     return { result: outcome === 'done' ? 'done' : 'already-closed', action, facts: outcome === 'done' ? ex : { ...ex, state: 'gone' }, call, conflicts: 0 };
   }
   return { result: 'skipped', action: changedUnderUs('the facts kept changing while they were read'), facts: ex, call, conflicts: 0 };

@@ -1,14 +1,17 @@
 /**
  * Retrying one Twilio request inside an activity: 429 (the account's concurrency cap; never processed, always
- * safe to retry) and transient 5xx/network failures are retried with backoff that honours Retry-After, so one
- * throttled request does not fail a whole page of work.
+ * safe to retry) and, for reads, transient 5xx/network failures are retried with backoff that honours Retry-After, so
+ * one throttled request does not fail a whole page of work.
  */
 import { twilioStatus } from './twilioErrors';
 
 export interface RetryOptions {
   /** Attempts for 429s. */
   maxThrottledAttempts?: number;
-  /** Attempts for 5xx / network errors. */
+  /**
+   * Attempts for 5xx / network errors. Pass 1 for a write: its answer may be lost after Twilio applied it, and the
+   * guarded writer reads again instead of resending (src/activities/guardedWrite.ts).
+   */
   maxTransientAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;

@@ -1,6 +1,6 @@
 /**
  * Fault injection and request accounting: latency, 429/500/503 answers, dropped connections and outage
- * windows per endpoint pattern; the per-account cap on requests in flight; counters for tests and benchmarks.
+ * windows per endpoint pattern; answers lost after the request was handled (`answerLost`); the per-account cap on requests in flight; counters for tests and benchmarks.
  */
 import type { Rng } from './ids';
 
@@ -17,6 +17,11 @@ export interface FaultRule {
   retryAfter?: number;
   /** Destroy the socket without answering. */
   drop?: boolean;
+  /**
+   * The request is handled first (a write is applied), then its answer is lost: with `drop` the socket is destroyed
+   * instead of answering, with `status` that error (and `retryAfter`) replaces the real answer. Needs `drop` or `status`.
+   */
+  answerLost?: boolean;
   /** Chance (0..1) that a matching request is hit; default 1. */
   probability?: number;
   /** Only the next N matching requests are hit, then the rule expires. */
@@ -43,11 +48,16 @@ interface LiveRule extends FaultRule {
   remaining?: number;
 }
 
-export interface FaultDecision {
-  latencyMs: number;
+export interface FaultOutcome {
   status?: 429 | 500 | 503;
   retryAfter?: number;
   drop?: boolean;
+}
+
+export interface FaultDecision extends FaultOutcome {
+  latencyMs: number;
+  /** Handle the request, then lose its answer this way. */
+  lostAnswer?: FaultOutcome;
 }
 
 export function endpointMatches(pattern: string, endpoint: string): boolean {
@@ -104,18 +114,15 @@ export class Faults {
       if (r.from !== undefined && now < r.from) continue;
       if (r.probability !== undefined && r.probability < 1 && this.rng.next() >= r.probability) continue;
       const hasOutcome = !!(r.drop || r.status);
-      const outcomeFree = !d.status && !d.drop;
+      const outcomeFree = !d.status && !d.drop && !d.lostAnswer;
       // A rule is only consumed (`times`) when it actually does something to this request.
       if (!r.latencyMs && !(hasOutcome && outcomeFree)) continue;
       if (r.remaining !== undefined) r.remaining--;
       d.latencyMs += r.latencyMs ?? 0;
-      if (hasOutcome && outcomeFree) {
-        if (r.drop) d.drop = true;
-        else {
-          d.status = r.status;
-          d.retryAfter = r.retryAfter;
-        }
-      }
+      if (!hasOutcome || !outcomeFree) continue;
+      const outcome: FaultOutcome = r.drop ? { drop: true } : { status: r.status, retryAfter: r.retryAfter };
+      if (r.answerLost) d.lostAnswer = outcome;
+      else Object.assign(d, outcome);
     }
     return d;
   }
@@ -136,6 +143,8 @@ export interface CounterSnapshot {
   tooManyRequests: number;
   serverErrors: number;
   dropped: number;
+  /** Requests handled whose answer was then lost (`answerLost` rules). */
+  answersLost: number;
   unauthorized: number;
   inFlight: number;
   maxInFlightSeen: number;
@@ -155,6 +164,7 @@ export class Counters {
   tooManyRequests = 0;
   serverErrors = 0;
   dropped = 0;
+  answersLost = 0;
   unauthorized = 0;
   maxInFlightSeen = 0;
   webhooksSent = 0;
@@ -166,7 +176,7 @@ export class Counters {
   reset(): void {
     this.byEndpoint.clear();
     this.byStatus.clear();
-    this.total = this.reads = this.writes = this.tooManyRequests = this.serverErrors = this.dropped = this.unauthorized = 0;
+    this.total = this.reads = this.writes = this.tooManyRequests = this.serverErrors = this.dropped = this.answersLost = this.unauthorized = 0;
     this.webhooksSent = this.webhooksDropped = this.webhooksFailed = 0;
     this.maxInFlightSeen = this.totalInFlight();
     this.since = Date.now();
@@ -214,6 +224,7 @@ export class Counters {
       tooManyRequests: this.tooManyRequests,
       serverErrors: this.serverErrors,
       dropped: this.dropped,
+      answersLost: this.answersLost,
       unauthorized: this.unauthorized,
       inFlight: this.totalInFlight(),
       maxInFlightSeen: this.maxInFlightSeen,

@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from './core';
+import type { FaultOutcome } from './faults';
 import { TwilioHttpError, errorBody } from './format';
 import { registerAdminRoutes } from './routes/admin';
 import { registerApiRoutes } from './routes/api2010';
@@ -16,6 +17,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     twilioAccount?: string;
+    /** An `answerLost` fault: the request is handled, then its answer is lost this way (in onSend). */
+    lostAnswer?: FaultOutcome;
   }
 }
 
@@ -37,6 +40,13 @@ function authenticate(core: Core, header: string | undefined): string | undefine
   if (user === a.accountSid && pass === a.authToken) return a.accountSid;
   if (user === a.apiKey.sid && pass === a.apiKey.secret) return a.accountSid;
   return undefined;
+}
+
+function faultError(status: 429 | 500 | 503, retryAfter: number | undefined): TwilioHttpError {
+  const headers: Record<string, string> = {};
+  if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
+  const msg = status === 429 ? 'Too Many Requests' : status === 503 ? 'Service Unavailable' : 'Internal Server Error';
+  return new TwilioHttpError(status, status === 429 ? 20429 : 20500, msg, headers);
 }
 
 function sendError(reply: FastifyReply, err: TwilioHttpError): FastifyReply {
@@ -89,18 +99,28 @@ export function buildServer(core: Core, opts: { logger?: boolean } = {}): Fastif
       req.raw.socket.destroy();
       return reply.hijack();
     }
-    if (d.status) {
-      const headers: Record<string, string> = {};
-      if (d.retryAfter !== undefined) headers['Retry-After'] = String(d.retryAfter);
-      const msg = d.status === 429 ? 'Too Many Requests' : d.status === 503 ? 'Service Unavailable' : 'Internal Server Error';
-      return sendError(reply, new TwilioHttpError(d.status, d.status === 429 ? 20429 : 20500, msg, headers));
-    }
+    if (d.status) return sendError(reply, faultError(d.status, d.retryAfter));
+    if (d.lostAnswer) req.lostAnswer = d.lostAnswer;
   });
 
   // After-response hooks run here: the answer is final but not yet written (see hooks.ts).
   app.addHook('onSend', (req, reply, payload, done) => {
     core.hooks.answered({ method: req.method.toUpperCase(), endpoint: req.routeOptions.config.endpoint ?? 'unknown', path: req.url.split('?')[0]!, status: reply.statusCode });
-    done(null, payload);
+    const lost = req.lostAnswer;
+    if (!lost) return done(null, payload);
+    // The request was handled (a write applied); the client never learns how it went.
+    req.lostAnswer = undefined;
+    core.counters.answersLost++;
+    if (lost.drop || !lost.status) {
+      core.counters.dropped++;
+      req.raw.socket.destroy();
+      return done(null, payload);
+    }
+    const err = faultError(lost.status, lost.retryAfter);
+    for (const h of Object.keys(reply.getHeaders())) if (h !== 'twilio-request-id' && h !== 'twilio-concurrent-requests') reply.removeHeader(h);
+    for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+    reply.code(err.status).type('application/json');
+    done(null, JSON.stringify(err.body()));
   });
 
   app.addHook('onResponse', async (req, reply) => {

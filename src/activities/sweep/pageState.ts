@@ -200,7 +200,7 @@ export function pageRun(env: PageEnv, input: { pageUrl?: string; budget: number 
         st.counts.requests[kind === 'read' ? 'reads' : 'writes']++;
         return env.limit(fn);
       },
-      { onThrottled: () => st.counts.requests.throttled++, aborted: cancelled },
+      { onThrottled: () => st.counts.requests.throttled++, aborted: cancelled, ...(kind === 'write' ? { maxTransientAttempts: 1 } : {}) },
     );
   }
 
