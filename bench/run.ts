@@ -5,6 +5,8 @@ import { main as sweepMain } from './sweepCli';
 
 const BENCHMARKS: Record<string, (argv: string[]) => Promise<number>> = {
   sweep: sweepMain,
+  webhook: (argv) => import('./webhook').then((m) => m.main(argv)),
+  traffic: (argv) => import('./traffic').then((m) => m.main(argv)),
 };
 
 async function run(): Promise<void> {

@@ -70,6 +70,13 @@ const schema = z.object({
     const n = Number(raw);
     return Number.isFinite(n) && n > 0 && n <= 3 ? n : new Bad("must be a number above 0 and at most 3 (Twilio's EvaluateTaskAttributes limit)");
   }),
+  /** The linker: one list per Flow and per Workspace every interval links the open watches (src/workflows/linker.ts). */
+  UNSTICK_LINKER: bool(true),
+  UNSTICK_LINKER_INTERVAL: duration('UNSTICK_LINKER_INTERVAL', '2s'),
+  UNSTICK_LINK_WAIT: duration('UNSTICK_LINK_WAIT', '5s', { allowZero: true }),
+  UNSTICK_LINKER_LIVE_CHECK: duration('UNSTICK_LINKER_LIVE_CHECK', '5m', { allowZero: true }),
+  UNSTICK_POLL_WITH_CALLBACKS: duration('UNSTICK_POLL_WITH_CALLBACKS', '1h'),
+  UNSTICK_MAX_CACHED_WORKFLOWS: int(1000, 10, 1_000_000),
 
   UNSTICK_SWEEP_INTERVAL: duration('UNSTICK_SWEEP_INTERVAL', DEFAULTS.sweep.intervalMs),
   UNSTICK_SWEEP_CRON: optionalCron(),
@@ -88,6 +95,11 @@ const schema = z.object({
   WEBHOOK_FLOW_REDIRECTS: z.string().optional(),
   /** Rebuild the signed URL from X-Forwarded-Proto/-Host when WEBHOOK_PUBLIC_URL is unset (only behind a trusted proxy). */
   WEBHOOK_TRUST_PROXY: bool(false),
+  /** Total time one callback may take, waiting for a Temporal slot included; within Twilio's 15 s webhook timeout. */
+  WEBHOOK_REQUEST_BUDGET: duration('WEBHOOK_REQUEST_BUDGET', '10s'),
+  /** Concurrent signalWithStart calls to Temporal; more callbacks wait in a queue of WEBHOOK_MAX_QUEUED. */
+  WEBHOOK_MAX_IN_FLIGHT: int(32, 1, 10_000),
+  WEBHOOK_MAX_QUEUED: int(1000, 0, 1_000_000),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -126,6 +138,15 @@ export interface CallWatchConfig {
   wrapLimitMs?: number;
   taskReason: string;
   discoveryRps: number;
+  /** UNSTICK_LINKER: the worker starts the linker (idempotently, one per account). */
+  linker: boolean;
+  linkerIntervalMs: number;
+  linkWaitMs: number;
+  /** UNSTICK_LINKER_LIVE_CHECK: how often the linker tells watches whose call is no longer live to read it; 0 = never. */
+  linkerLiveCheckMs: number;
+  pollWithCallbacksMs: number;
+  /** UNSTICK_MAX_CACHED_WORKFLOWS: the worker's sticky workflow cache (an evicted watch is replayed when it wakes). */
+  maxCachedWorkflows: number;
 }
 
 export interface SweepConfig {
@@ -156,6 +177,11 @@ export interface WebhookConfig {
   flowRedirects: Record<string, string>;
   /** Honour X-Forwarded-Proto/-Host when rebuilding the signed URL (only used when publicUrl is unset). */
   trustProxy?: boolean;
+  /** Time a callback may take, queueing for a Temporal slot included (unset: the webhook's default, 10 s). */
+  requestBudgetMs?: number;
+  /** Concurrent signalWithStart calls; callbacks beyond wait (at most maxQueued of them) for a slot. */
+  maxInFlight?: number;
+  maxQueued?: number;
 }
 
 export interface Config {
@@ -210,6 +236,9 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
   const p = parsed as unknown as Partial<Parsed>;
   const has = (name: keyof Parsed): boolean => cleaned[name] !== undefined;
   const flowRedirects = parseRedirects(p.WEBHOOK_FLOW_REDIRECTS, problems);
+  if (p.WEBHOOK_REQUEST_BUDGET !== undefined && (p.WEBHOOK_REQUEST_BUDGET < 1000 || p.WEBHOOK_REQUEST_BUDGET > 14_000)) {
+    problems.push(`WEBHOOK_REQUEST_BUDGET=${JSON.stringify(cleaned.WEBHOOK_REQUEST_BUDGET)} must be between 1s and 14s: Twilio gives up on a webhook after 15 s`);
+  }
   if (has('TWILIO_API_KEY') && !has('TWILIO_API_SECRET')) problems.push('TWILIO_API_KEY is set but TWILIO_API_SECRET is not: set both, or use TWILIO_AUTH_TOKEN');
   if (has('TWILIO_ACCOUNT_SID') && !has('TWILIO_AUTH_TOKEN') && !has('TWILIO_API_KEY')) problems.push('TWILIO_ACCOUNT_SID is set without TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET)');
   if (has('TEMPORAL_TLS_CERT_PATH') !== has('TEMPORAL_TLS_KEY_PATH')) problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS client certificate and key)');
@@ -261,6 +290,12 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
       wrapLimitMs: e.UNSTICK_WRAP_LIMIT,
       taskReason: e.UNSTICK_TASK_REASON,
       discoveryRps: e.UNSTICK_DISCOVERY_RPS,
+      linker: e.UNSTICK_LINKER,
+      linkerIntervalMs: e.UNSTICK_LINKER_INTERVAL,
+      linkWaitMs: e.UNSTICK_LINK_WAIT,
+      linkerLiveCheckMs: e.UNSTICK_LINKER_LIVE_CHECK,
+      pollWithCallbacksMs: e.UNSTICK_POLL_WITH_CALLBACKS,
+      maxCachedWorkflows: e.UNSTICK_MAX_CACHED_WORKFLOWS,
     },
     sweep: {
       intervalMs: e.UNSTICK_SWEEP_INTERVAL,
@@ -283,6 +318,9 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
       maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
       flowRedirects,
       trustProxy: e.WEBHOOK_TRUST_PROXY,
+      requestBudgetMs: e.WEBHOOK_REQUEST_BUDGET,
+      maxInFlight: e.WEBHOOK_MAX_IN_FLIGHT,
+      maxQueued: e.WEBHOOK_MAX_QUEUED,
     },
   };
 }

@@ -1,10 +1,13 @@
 /**
  * The unstick worker: workflows from src/workflows and activities from createActivities(), on task queue `unstick`.
  */
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { connectNativeTemporal } from './client';
 import type { Config } from './config';
+import { formatDurationMs } from './configValues';
+import { LINKER_WORKFLOW_TYPE, linkerWorkflowId } from './shared/messages';
 import { DISCOVERY_TASK_QUEUE } from './shared/names';
 import { prebuiltWorkflowBundle } from './temporal/workflowBundle';
 import { createLogger, type Logger } from './log';
@@ -59,6 +62,22 @@ export function createDiscoveryWorker(opts: { connection: NativeConnection; name
   });
 }
 
+/**
+ * Starts the account's linker (src/workflows/linker.ts) unless it runs already: a fixed workflow id per account with
+ * conflict policy USE_EXISTING, so every worker (and `up`) can call this; one linker runs. Returns its workflow id.
+ */
+export async function startLinker(client: Client, config: Config): Promise<string> {
+  const workflowId = linkerWorkflowId(config.twilio.accountSid);
+  await client.workflow.start(LINKER_WORKFLOW_TYPE, {
+    workflowId,
+    taskQueue: config.temporal.taskQueue,
+    args: [{ intervalMs: config.callWatch.linkerIntervalMs, liveCheckMs: config.callWatch.linkerLiveCheckMs }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `linker: lists new Executions and Tasks every ${formatDurationMs(config.callWatch.linkerIntervalMs)} and links them to the running callWatches`,
+  });
+  return workflowId;
+}
+
 export interface RunWorkerOptions {
   log?: Logger;
   /** Shut the worker down when aborted (besides the Runtime's shutdown signals). */
@@ -81,6 +100,8 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities,
+      // A bounded cache: an evicted watch is replayed from its (small) history when it next wakes.
+      options: { maxCachedWorkflows: config.callWatch.maxCachedWorkflows },
     });
     const discovery = await createDiscoveryWorker({
       connection,
@@ -94,6 +115,15 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     log.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, 'worker polling');
     // The SDK's "No workflows registered" warning for this queue is expected, and kept for debug (src/temporal/runtime.ts).
+    if (config.callWatch.linker && config.twilio.accountSid) {
+      try {
+        const id = await startLinker(new Client({ connection, namespace: config.temporal.namespace }), config);
+        log.info(`linker ${id}: every ${formatDurationMs(config.callWatch.linkerIntervalMs)}`);
+      } catch (err) {
+        // Watches still find their Execution and Task on their own (discovery); the next worker start tries again.
+        log.warn({ err }, 'could not start the linker; calls fall back to per-call discovery');
+      }
+    }
     log.info(`task queue ${DISCOVERY_TASK_QUEUE}: activities only (Twilio discovery, at most ${config.callWatch.discoveryRps}/s across all workers), no workflows`);
     try {
       const running = Promise.all([worker.run(), discovery.run()]);

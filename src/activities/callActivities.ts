@@ -50,6 +50,8 @@ export interface ReconcileInput {
 
 
 const OPEN_FIRST = ['pending', 'reserved', 'assigned', 'wrapping'];
+/** Discovery looks for the call's Execution among those created this long before and after the watch's start. */
+const DISCOVERY_WINDOW_MS = 10 * 60_000;
 
 function resultOf(g: Guarded<{ state: string }, { kind: string; reason: string; detail?: string; recheckAtMs?: number }>): ReconcileResult {
   const a = g.action;
@@ -99,7 +101,9 @@ export function createCallActivities(deps: CallActivityDeps) {
     /**
      * Finds the Execution this call started: Executions of the given flows (all flows when none are
      * configured) created around the call's start whose initiated_by — or, for older records, whose
-     * context trigger.call.CallSid — is the call. Only the link: the reconcile reads it fresh.
+     * context trigger.call.CallSid — is the call. Pages to the end of the window (newest first, stopping at
+     * the match), so a window with more than a page of Executions still finds it. Only the link: the
+     * reconcile reads it fresh. The fallback for a call the linker did not place.
      */
     async discoverExecution(input: { callSid: string; flowSids: string[]; aroundMs: number }): Promise<ExecutionLink | null> {
       const { callSid, aroundMs } = input;
@@ -110,21 +114,25 @@ export function createCallActivities(deps: CallActivityDeps) {
           flowSids = flows.map((f) => f.sid);
         }
         for (const flowSid of flowSids) {
-          const executions = await limit(() =>
-            twilio.studio.v2.flows(flowSid).executions.list({
-              dateCreatedFrom: new Date(aroundMs - 10 * 60_000),
-              dateCreatedTo: new Date(aroundMs + 10 * 60_000),
-              pageSize: 200,
-              limit: 1000,
+          type Page = Awaited<ReturnType<ReturnType<typeof twilio.studio.v2.flows>['executions']['page']>>;
+          let page: Page | undefined = await limit(() =>
+            twilio.studio.v2.flows(flowSid).executions.page({
+              dateCreatedFrom: new Date(aroundMs - DISCOVERY_WINDOW_MS),
+              dateCreatedTo: new Date(aroundMs + DISCOVERY_WINDOW_MS),
+              pageSize: 1000,
             }),
           );
-          for (const ex of executions) {
-            let match = ex.initiatedBy === callSid;
-            if (!match && !ex.initiatedBy) {
-              const ctx = await limit(() => twilio.studio.v2.flows(flowSid).executions(ex.sid).executionContext().fetch());
-              match = triggerFromContext(ctx.context).callSid === callSid;
+          while (page) {
+            for (const ex of page.instances) {
+              let match = ex.initiatedBy === callSid;
+              if (!match && !ex.initiatedBy) {
+                const ctx = await limit(() => twilio.studio.v2.flows(flowSid).executions(ex.sid).executionContext().fetch());
+                match = triggerFromContext(ctx.context).callSid === callSid;
+              }
+              if (match) return { flowSid, executionSid: ex.sid };
             }
-            if (match) return { flowSid, executionSid: ex.sid };
+            const current: Page = page;
+            page = current.nextPageUrl ? ((await limit(async () => current.nextPage())) as Page | undefined) : undefined;
           }
         }
         return null;

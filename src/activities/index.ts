@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import { TWILIO_NOT_CONFIGURED } from '../shared/errorTypes';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { createCallActivities, type Limit } from './callActivities';
+import { createLinkActivities } from './linkActivities';
 import { createSweepActivities } from './sweepActivities';
 
 export interface ActivityDeps {
@@ -35,5 +36,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSweepActivities({ twilio, limit }),
     ...createCallActivities({ twilio, limit }),
+    ...createLinkActivities({ twilio, limit, flowSids: deps.config.twilio.flowSids, workspaceSids: deps.config.twilio.workspaceSids }),
   };
 }

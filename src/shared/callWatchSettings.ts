@@ -15,5 +15,8 @@ export function callWatchSettingsFromConfig(config: Config): CallWatchSettings {
     ...(config.policy.protectTasks !== undefined ? { protectTasks: config.policy.protectTasks } : {}),
     flowSids: config.twilio.flowSids,
     workspaceSids: config.twilio.workspaceSids,
+    // No linker, no link to wait for: discovery right away.
+    linkWaitMs: config.callWatch.linker ? config.callWatch.linkWaitMs : 0,
+    pollWithCallbacksMs: Math.max(config.callWatch.pollWithCallbacksMs, config.callWatch.pollMaxMs),
   };
 }

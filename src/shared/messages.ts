@@ -31,8 +31,25 @@ export interface TaskLinkEvent {
   timestampMs?: number;
 }
 
+/**
+ * What the linker (src/workflows/linker.ts) placed for this call from its list pages: the Execution whose
+ * `initiated_by` is the call, and/or the Task whose `call_sid` is the call. Only links: the watch's reconcile reads
+ * each resource fresh before the policy decides anything.
+ */
+export interface LinksEvent {
+  callSid: string;
+  execution?: { flowSid: string; executionSid: string };
+  task?: { workspaceSid: string; taskSid: string; assignmentStatus?: string };
+}
+
 export const callStatusSignal = defineSignal<[CallStatusEvent]>('callStatus');
 export const taskLinkSignal = defineSignal<[TaskLinkEvent]>('taskLink');
+export const linksSignal = defineSignal<[LinksEvent]>('links');
+/**
+ * The linker's live check did not find this call among the account's live calls: a watch still waiting for its end
+ * reads the Call now (its final callback may have been lost). A watch that knows the end ignores it.
+ */
+export const checkCallSignal = defineSignal<[]>('checkCall');
 
 export interface ActionRecord {
   kind: 'end-execution' | 'cancel-task' | 'complete-task';
@@ -76,7 +93,32 @@ export interface CallWatchState {
   nextCheckAtMs?: number;
   outcome?: string;
   dryRun: boolean;
+  /** Status callbacks heard from the webhook (absent: none). */
+  callbacks?: number;
+  /** Where the links came from: `linker`, `event` (TaskRouter via the webhook), `discovery`. */
+  linkedBy?: { execution?: string; task?: string };
 }
+
+/** What the linker has done so far (its `state` query and the Web UI's current details). */
+export interface LinkerProgress {
+  passes: number;
+  /** Executions and Tasks listed (new ones, after de-duplication). */
+  executionsListed: number;
+  tasksListed: number;
+  /** Twilio requests made: list pages and Task fetches (list attributes null). */
+  listRequests: number;
+  taskFetches: number;
+  /** Watches signalled their links, and links given up on (no running watch within the retry window). */
+  linked: number;
+  unplaced: number;
+  /** Live checks made, and watches told to read their Call (not among the live calls). */
+  liveChecks: number;
+  nudged: number;
+  lastPassAtMs?: number;
+  lastPassMs?: number;
+}
+
+export const linkerStateQuery = defineQuery<LinkerProgress>('state');
 
 export const stateQuery = defineQuery<CallWatchState>('state');
 /** Re-check the call now (skips the current wait); returns the state after that check. */
@@ -100,6 +142,16 @@ export interface CallWatchSettings {
   flowSids: string[];
   /** TaskRouter Workspaces to search for this call's Task when no link arrives. */
   workspaceSids: string[];
+  /**
+   * UNSTICK_LINK_WAIT: until this long after the call's start, a watch with no link yet waits for the linker's (or a
+   * TaskRouter event's) before discovering on its own. Absent or 0: no wait.
+   */
+  linkWaitMs?: number;
+  /**
+   * UNSTICK_POLL_WITH_CALLBACKS: the poll interval of a watch whose call sends status callbacks (the webhook started
+   * it, or it has heard one): its poll is only the backstop for a lost final callback. Absent: pollMaxMs.
+   */
+  pollWithCallbacksMs?: number;
 }
 
 export interface CallWatchInput {
@@ -113,3 +165,7 @@ export interface CallWatchInput {
   /** Carried across continueAsNew. */
   carried?: CallWatchState;
 }
+
+export const LINKER_WORKFLOW_TYPE = 'linker';
+/** One linker per account (and namespace): `unstick-linker:AC…`. */
+export const linkerWorkflowId = (accountSid: string): string => `unstick-linker:${accountSid || 'unconfigured'}`;

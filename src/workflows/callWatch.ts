@@ -71,16 +71,20 @@ async function continueAsNew(w: CallWatch): Promise<never> {
  */
 async function waitForEnd(w: CallWatch): Promise<typeof STILL_LIVE | undefined> {
   const settings = w.input.settings;
+  // A call that sends status callbacks will almost always tell us its end: its poll is only the backstop for a lost
+  // final callback, so it runs every pollWithCallbacksMs (UNSTICK_POLL_WITH_CALLBACKS) instead of backing off to pollMaxMs.
+  const rare = w.hearsCallbacks() && (settings.pollWithCallbacksMs ?? 0) > settings.pollMaxMs;
+  const first = rare ? settings.pollWithCallbacksMs! : settings.pollInitialMs;
   const poll = wf.proxyActivities<CallActivities>({
     startToCloseTimeout: '30s',
-    retry: { initialInterval: settings.pollInitialMs, backoffCoefficient: 2, maximumInterval: settings.pollMaxMs, nonRetryableErrorTypes },
+    retry: { initialInterval: first, backoffCoefficient: 2, maximumInterval: rare ? first : settings.pollMaxMs, nonRetryableErrorTypes },
   });
   const pollScope = new wf.CancellationScope();
   let pollSettled = false;
   const pollDone = pollScope
     .run(async () => {
       // A webhook-started watch will usually hear the end by signal; don't spend a read right away.
-      if (w.input.startedBy === 'webhook') await w.waitUntil(Date.now() + settings.pollInitialMs, () => wf.sleep(settings.pollInitialMs));
+      if (w.input.startedBy === 'webhook') await w.waitUntil(Date.now() + first, () => wf.sleep(first));
       w.applyCallInfo(await poll.awaitCallEnd(w.state.callSid));
     })
     .catch((err) => {
@@ -90,16 +94,18 @@ async function waitForEnd(w: CallWatch): Promise<typeof STILL_LIVE | undefined> 
 
   // While live, the policy says when to look at the call ourselves (its max age) and whether to flag it; a call
   // already past its max age is looked at at once.
-  const first = decideCall({ nowMs: Date.now(), call: { ...w.callFacts(), status: 'in-progress' }, settings: w.settings });
-  let nextLook = first.flagLongLive ? Date.now() : first.nextCheckAtMs!;
+  const initial = decideCall({ nowMs: Date.now(), call: { ...w.callFacts(), status: 'in-progress' }, settings: w.settings });
+  let nextLook = initial.flagLongLive ? Date.now() : initial.nextCheckAtMs!;
   let gaveUp = false;
   while (!w.isEnded()) {
     const seen = w.wakeups;
-    const woke = await w.waitUntil(nextLook, () => wf.condition(() => w.isEnded() || w.wakeups !== seen || pollSettled, Math.max(1, nextLook - Date.now())));
+    const asked = () => w.wakeups !== seen || w.checkAsked;
+    const woke = await w.waitUntil(nextLook, () => wf.condition(() => w.isEnded() || asked() || pollSettled, Math.max(1, nextLook - Date.now())));
     if (w.isEnded()) break;
     const unknown = w.state.callStatus === 'gone' || w.state.callStatus === 'unknown';
     if (pollSettled && unknown) break; // can't prove anything: the reconcile phase decides
-    if (!woke || w.wakeups !== seen || pollSettled) {
+    if (!woke || asked() || pollSettled) {
+      w.checkAsked = false;
       w.applyCallInfo(await twilio.fetchCall(w.state.callSid));
       w.checks++;
       const d = decideCall({ nowMs: Date.now(), call: w.callFacts(), settings: w.settings });
@@ -171,26 +177,35 @@ async function reconcile(w: CallWatch): Promise<typeof STILL_LIVE | undefined> {
   }
 }
 
-/** Links from signals first; discovery (rate-limited queue) for what no signal brought. */
+/**
+ * Links from signals first (the linker's, TaskRouter events'); a watch that has none yet waits for one until
+ * linkWaitMs after the call's start (the linker lists every few seconds), then discovers on its own.
+ */
+function waitForLink(w: CallWatch, linked: () => boolean): Promise<unknown> {
+  const until = w.startedAtMs + (w.input.settings.linkWaitMs ?? 0);
+  if (linked() || Date.now() >= until) return Promise.resolve();
+  return w.waitUntil(until, () => wf.condition(linked, Math.max(1, until - Date.now())));
+}
+
 async function learnExecution(w: CallWatch): Promise<void> {
   const st = w.state;
+  await waitForLink(w, () => !!st.executionSid);
   if (!st.executionSid) {
-    const found = await discovery.discoverExecution({ callSid: st.callSid, flowSids: w.input.settings.flowSids, aroundMs: w.startedAtMs });
+    // Not an EvaluateTaskAttributes request: it runs on the main queue, not the rate-limited discovery one.
+    const found = await twilio.discoverExecution({ callSid: st.callSid, flowSids: w.input.settings.flowSids, aroundMs: w.startedAtMs });
     if (!found) return;
-    st.flowSid = found.flowSid;
-    st.executionSid = found.executionSid;
+    w.linkExecution(found.flowSid, found.executionSid, 'discovery');
   }
-  w.index(ExecutionSidKey, st.executionSid);
+  w.index(ExecutionSidKey, st.executionSid!);
 }
 
 async function learnTask(w: CallWatch): Promise<void> {
   const st = w.state;
+  await waitForLink(w, () => !!st.taskSid);
   if (!st.taskSid) {
     const found = await discovery.discoverTask({ callSid: st.callSid, workspaceSids: w.input.settings.workspaceSids });
     if (!found) return;
-    st.workspaceSid = found.workspaceSid;
-    st.taskSid = found.taskSid;
-    st.taskStatus = found.assignmentStatus;
+    w.linkTask(found, 'discovery');
   }
-  w.index(TaskSidKey, st.taskSid);
+  w.index(TaskSidKey, st.taskSid!);
 }

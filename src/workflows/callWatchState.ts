@@ -9,6 +9,8 @@ import type { CallFacts, ExecutionFacts, PolicySettings, TaskFacts } from '../po
 import { isTerminalCallStatus, TASK_STATUSES, type TaskAssignmentStatus } from '../shared/constants';
 import {
   callStatusSignal,
+  checkCallSignal,
+  linksSignal,
   reconcileNowUpdate,
   stateQuery,
   taskLinkSignal,
@@ -34,6 +36,8 @@ export interface CallWatchResult {
   skipped: CallWatchState['skipped'];
   dryRun: boolean;
   summary: string;
+  /** Where the Execution and Task links came from: `linker`, `event`, `discovery`. */
+  linkedBy?: CallWatchState['linkedBy'];
 }
 
 const WRITE_KINDS = ['end-execution', 'cancel-task', 'complete-task'] as const;
@@ -47,6 +51,11 @@ export class CallWatch {
   wakeups = 0;
   /** Checks made so far; `reconcileNow` returns after the next one. */
   checks = 0;
+  /**
+   * The linker's live check asked for a read of the Call (not among the live calls). A flag, not a wakeup: it may come
+   * before the wait for the end has started (even in the first activation), and must not be lost.
+   */
+  checkAsked = false;
   private readonly indexed = new Set<string>();
   /** The timers the workflow waits on now (id → when each fires): the earliest is the state's nextCheckAtMs. */
   private readonly waits = new Map<number, number>();
@@ -76,6 +85,7 @@ export class CallWatch {
     const st = this.state;
     wf.setHandler(callStatusSignal, (ev: CallStatusEvent) => {
       if (ev.callSid !== st.callSid) return;
+      if (ev.source === 'webhook') st.callbacks = (st.callbacks ?? 0) + 1;
       if (ev.sequenceNumber !== undefined) {
         // Duplicates and callbacks that arrive after a later one change nothing.
         if (st.lastSequenceNumber !== undefined && ev.sequenceNumber <= st.lastSequenceNumber) return;
@@ -84,11 +94,17 @@ export class CallWatch {
       this.applyCallStatus(ev.status, ev.timestampMs);
     });
     wf.setHandler(taskLinkSignal, (ev) => {
+      if (ev.callSid === st.callSid) this.linkTask(ev, 'event');
+    });
+    // The linker's links: where the Execution and the Task are, nothing more (the reconcile reads them fresh).
+    wf.setHandler(linksSignal, (ev) => {
       if (ev.callSid !== st.callSid) return;
-      if (st.taskSid && st.taskSid !== ev.taskSid && ['canceled', 'completed'].includes(ev.assignmentStatus ?? '')) return;
-      st.taskSid = ev.taskSid;
-      st.workspaceSid = ev.workspaceSid;
-      if (ev.assignmentStatus) st.taskStatus = ev.assignmentStatus;
+      if (ev.execution) this.linkExecution(ev.execution.flowSid, ev.execution.executionSid, 'linker');
+      if (ev.task) this.linkTask(ev.task, 'linker');
+    });
+    // Not a status: only "read the Call now", and only while its end is not known (never cuts a grace short).
+    wf.setHandler(checkCallSignal, () => {
+      if (!this.isEnded()) this.checkAsked = true;
     });
     wf.setHandler(stateQuery, () => st);
     wf.setHandler(reconcileNowUpdate, async () => {
@@ -101,6 +117,31 @@ export class CallWatch {
       { key: CallSidKey, value: st.callSid },
       { key: UnstickOutcomeKey, value: st.outcome ?? OUTCOME.watching },
     ]);
+  }
+
+  linkExecution(flowSid: string, executionSid: string, by: string): void {
+    const st = this.state;
+    if (st.executionSid) return; // the first link holds: a call starts one Execution per Flow it reaches
+    st.flowSid = flowSid;
+    st.executionSid = executionSid;
+    st.linkedBy = { ...st.linkedBy, execution: by };
+  }
+
+  linkTask(ev: { workspaceSid: string; taskSid: string; assignmentStatus?: string }, by: string): void {
+    const st = this.state;
+    // A closed Task does not replace the one already linked (several can exist after a transfer).
+    if (st.taskSid && st.taskSid !== ev.taskSid && ['canceled', 'completed'].includes(ev.assignmentStatus ?? '')) return;
+    // A link for the Task already known brings no news of its status from the linker (its list may be older).
+    if (st.taskSid === ev.taskSid && by === 'linker') return;
+    st.taskSid = ev.taskSid;
+    st.workspaceSid = ev.workspaceSid;
+    if (ev.assignmentStatus) st.taskStatus = ev.assignmentStatus;
+    st.linkedBy = { ...st.linkedBy, task: by };
+  }
+
+  /** The call sends status callbacks: a webhook started this watch, or it heard one. */
+  hearsCallbacks(): boolean {
+    return this.input.startedBy === 'webhook' || (this.state.callbacks ?? 0) > 0;
   }
 
   /** Runs `wait` (a timer, or a condition whose timeout ends at `atMs`), showing `atMs` as the next check meanwhile. */
@@ -214,6 +255,7 @@ export class CallWatch {
       skipped: st.skipped,
       dryRun: this.input.settings.dryRun,
       summary,
+      ...(st.linkedBy ? { linkedBy: st.linkedBy } : {}),
     };
   }
 }

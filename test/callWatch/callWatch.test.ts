@@ -17,12 +17,17 @@ import { waitUntil } from '../helpers/temporal';
 const figures: Record<string, number[]> = {};
 const note = (k: string, v: number) => (figures[k] ??= []).push(v);
 
+// No linker runs in these stacks: every watch discovers its Execution and Task on its own (the fallback path), at
+// once (UNSTICK_LINKER=false: no link to wait for). test/linker covers the linker. A webhook-started watch polls
+// every UNSTICK_POLL_WITH_CALLBACKS (2 s here) as the backstop for a lost final callback.
+const NO_LINKER = { UNSTICK_LINKER: 'false', UNSTICK_POLL_WITH_CALLBACKS: '2s' };
+
 describe('callWatch end to end (emulator + webhook + real Temporal)', function () {
   this.timeout(120_000);
   let stack: Stack;
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: NO_LINKER });
     await stack.startWorkers();
   });
   after(async () => {
@@ -256,7 +261,7 @@ describe('callWatch survives a worker kill and a Temporal restart', function () 
   this.timeout(180_000);
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ env: { UNSTICK_GRACE_PERIOD: '6s' } });
+    stack = await startStack({ env: { ...NO_LINKER, UNSTICK_GRACE_PERIOD: '6s' } });
     await stack.startWorkers();
   });
   after(async () => stack?.teardown());
@@ -281,7 +286,7 @@ describe('callWatch continues as new on a long live call and keeps what it knows
   let stack: Stack;
   before(async () => {
     stack = await startStack({
-      env: { UNSTICK_MAX_AGE: '1500ms' },
+      env: { ...NO_LINKER, UNSTICK_MAX_AGE: '1500ms' },
       temporal: { extraDynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 25 } },
     });
     await stack.startWorkers();

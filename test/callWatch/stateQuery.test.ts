@@ -17,9 +17,10 @@ describe('callWatch state query: the next check and the lists in every phase', f
   this.timeout(120_000);
   let stack: Stack;
 
-  // No webhook: each watch is started here and learns the call's end by polling it.
+  // No webhook: each watch is started here and learns the call's end by polling it. No linker either, so no wait for
+  // a link (a timer in `reconciling`): the watches discover at once.
   before(async () => {
-    stack = await startStack({ viaWebhook: false, env: { UNSTICK_GRACE_PERIOD: `${GRACE_MS}ms`, UNSTICK_MAX_AGE: `${MAX_AGE_MS}ms`, UNSTICK_WRAP_LIMIT: `${WRAP_LIMIT_MS}ms` } });
+    stack = await startStack({ viaWebhook: false, env: { UNSTICK_LINKER: 'false', UNSTICK_GRACE_PERIOD: `${GRACE_MS}ms`, UNSTICK_MAX_AGE: `${MAX_AGE_MS}ms`, UNSTICK_WRAP_LIMIT: `${WRAP_LIMIT_MS}ms` } });
     await stack.startWorkers();
   });
   after(async () => stack?.teardown());
@@ -53,11 +54,11 @@ describe('callWatch state query: the next check and the lists in every phase', f
     const live = stack.emu.admin.createCall({ scenario: 'live-long' });
     const startedAtMs = Date.now() - 10_000;
     const handle = await watch(live.callSid!, { startedAtMs });
-    // A webhook-started watch first waits for a callback, here for 30 s, before its first poll.
+    // A webhook-started watch (its call sends callbacks) first polls after UNSTICK_POLL_WITH_CALLBACKS, here 30 s.
     const other = stack.emu.admin.createCall({ scenario: 'live-long' });
     const pollDelayMs = 30_000;
     const queriedFrom = Date.now();
-    const delayed = await watch(other.callSid!, { startedBy: 'webhook', startedAtMs, settings: { ...stack.settings, pollInitialMs: pollDelayMs, pollMaxMs: pollDelayMs } });
+    const delayed = await watch(other.callSid!, { startedBy: 'webhook', startedAtMs, settings: { ...stack.settings, pollInitialMs: 1_000, pollMaxMs: 1_000, pollWithCallbacksMs: pollDelayMs } });
     try {
       const s = await stateWhen(handle, 'a wait for the max age', (x) => x.phase === 'waiting-for-end' && x.nextCheckAtMs !== undefined);
       assert.equal(s.nextCheckAtMs, startedAtMs + MAX_AGE_MS);
