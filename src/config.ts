@@ -39,6 +39,13 @@ const schema = z.object({
   TEMPORAL_UI_PORT: optionalPort(),
   UNSTICK_DATA_DIR: z.string().default('.unstick'),
   UNSTICK_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** The worker's Prometheus endpoint (`/metrics`): the SDK's metrics and unstick's own. Unset: none. */
+  UNSTICK_METRICS_ADDRESS: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || (hostPort.test(v) && Number(v.split(':').pop()) <= 65535), {
+      message: 'must be host:port to listen on, e.g. 0.0.0.0:9464',
+    }),
 
   TWILIO_ACCOUNT_SID: z.string().optional().refine((v) => v === undefined || v === '' || /^AC[0-9a-fA-F]{32}$/.test(v), {
     message: 'must be your Account SID: AC followed by 32 hex digits (Twilio Console > Account Info)',
@@ -189,6 +196,8 @@ export interface Config {
   temporalCliPath?: string;
   devServer: { port?: number; uiPort?: number; dataDir: string };
   logLevel: string;
+  /** host:port of the worker's Prometheus endpoint, when set. */
+  metricsAddress?: string;
   twilio: TwilioConfig;
   callWatch: CallWatchConfig;
   sweep: SweepConfig;
@@ -270,6 +279,7 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     devServer: { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dataDir: path.resolve(e.UNSTICK_DATA_DIR) },
     logLevel: e.UNSTICK_LOG_LEVEL,
+    metricsAddress: e.UNSTICK_METRICS_ADDRESS || undefined,
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID ?? '',
       authToken: e.TWILIO_AUTH_TOKEN,

@@ -20,6 +20,7 @@ import type {
   WaitingFacts,
 } from '../policy/types';
 import type { WriteResult } from '../policy/outcome';
+import { recordGuardedWrite } from './metrics';
 import { isTransient } from './twilioRetry';
 
 export interface TaskPort {
@@ -82,6 +83,11 @@ const MAX_CONFLICTS = 3;
 /** Reads the policy may ask for in one guarded write (each fact at most twice, plus re-reads after conflicts). */
 const MAX_STEPS = 12;
 
+function recorded<G extends Guarded<unknown, { kind: string; reason?: string }, GuardedResult>>(g: G): G {
+  recordGuardedWrite(g.action.kind, g.result, g.action.kind === 'skip' ? g.action.reason : undefined);
+  return g;
+}
+
 /**
  * A write whose answer was lost (5xx, timeout, dropped connection) may have been applied: `unknown`, never retried
  * as it was. Other failures (401, 400, …) are thrown.
@@ -110,6 +116,10 @@ function settleUnversioned<F, A extends { kind: string }>(action: A, facts: F, c
 
 /** Closes a Task only if the policy approves it on a fresh fetch, with If-Match; see the module comment. */
 export async function guardedTaskWrite(port: TaskPort, input: GuardedTaskInput): Promise<Guarded<TaskFacts, TaskAction>> {
+  return recorded(await decideAndWriteTask(port, input));
+}
+
+async function decideAndWriteTask(port: TaskPort, input: GuardedTaskInput): Promise<Guarded<TaskFacts, TaskAction>> {
   let task = input.task;
   let call = input.call;
   const wasOpen = !isClosedTask(task);
@@ -145,6 +155,10 @@ export async function guardedTaskWrite(port: TaskPort, input: GuardedTaskInput):
 
 /** Ends an Execution only if the policy approves it on a fresh fetch (and, for messaging, fresh Steps). */
 export async function guardedExecutionWrite(port: ExecutionPort, input: GuardedExecutionInput): Promise<Guarded<ExecutionFacts, ExecutionAction, GuardedExecutionResult>> {
+  return recorded(await decideAndWriteExecution(port, input));
+}
+
+async function decideAndWriteExecution(port: ExecutionPort, input: GuardedExecutionInput): Promise<Guarded<ExecutionFacts, ExecutionAction, GuardedExecutionResult>> {
   let ex = input.execution;
   let call = input.call;
   let flow = input.flow;

@@ -46,7 +46,7 @@ export function register(program: Command): void {
 export async function up(baseConfig: Config): Promise<void> {
   const log = createLogger('up');
   // We order the shutdown ourselves (worker, hooks, server), so the Runtime must not react to signals on its own.
-  installRuntime(log, { shutdownSignals: [] });
+  installRuntime(log, { shutdownSignals: [], metricsAddress: baseConfig.metricsAddress });
 
   const stopRequested = new AbortController();
   let firstSignalAt = 0;

@@ -31,7 +31,7 @@ export function register(program: Command): void {
         return;
       }
       // The Runtime's default shutdown signals (SIGINT, SIGTERM, …) drain the worker; run() then resolves.
-      installRuntime(log);
+      installRuntime(log, { metricsAddress: config.metricsAddress });
       await runWorker(config, { log });
     });
 }

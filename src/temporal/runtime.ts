@@ -40,11 +40,12 @@ function quieted(message: string, meta: Record<string, unknown> | undefined): bo
 }
 
 /**
+ * @param metricsAddress host:port of a Prometheus `/metrics` endpoint (UNSTICK_METRICS_ADDRESS), when set.
  * @param shutdownSignals signals on which the Runtime shuts all workers down gracefully (default SIGINT, SIGTERM,
  *   SIGQUIT, SIGUSR2); pass [] when the caller orders the shutdown itself.
  * @returns false when a Runtime was already installed (then its settings stay).
  */
-export function installRuntime(log: Logger, opts: { shutdownSignals?: NodeJS.Signals[] } = {}): boolean {
+export function installRuntime(log: Logger, opts: { shutdownSignals?: NodeJS.Signals[]; metricsAddress?: string } = {}): boolean {
   const level = temporalLevel(log);
   try {
     Runtime.install({
@@ -53,7 +54,11 @@ export function installRuntime(log: Logger, opts: { shutdownSignals?: NodeJS.Sig
         log[quieted(message, meta) ? 'debug' : PINO_LEVEL[entry.level]](meta ?? {}, message);
       }),
       // Core (Rust) logs: forwarded into the logger above, at least WARN so polling noise stays out.
-      telemetryOptions: { logging: { filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN' }, forward: {} } },
+      telemetryOptions: {
+        logging: { filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN' }, forward: {} },
+        // The SDK's metrics, and unstick's own recorded through its metric meter (src/activities/metrics.ts).
+        ...(opts.metricsAddress ? { metrics: { prometheus: { bindAddress: opts.metricsAddress } } } : {}),
+      },
       ...(opts.shutdownSignals ? { shutdownSignals: opts.shutdownSignals } : {}),
     });
     return true;
