@@ -107,6 +107,13 @@ const schema = z.object({
   /** Concurrent signalWithStart calls to Temporal; more callbacks wait in a queue of WEBHOOK_MAX_QUEUED. */
   WEBHOOK_MAX_IN_FLIGHT: int(32, 1, 10_000),
   WEBHOOK_MAX_QUEUED: int(1000, 0, 1_000_000),
+  /** Where the webhook serves its Prometheus /metrics (a listener of its own, not the port Twilio reaches). */
+  WEBHOOK_METRICS_ADDRESS: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || (hostPort.test(v) && Number(v.split(':').pop()) <= 65535), {
+      message: 'must be host:port to listen on, e.g. 0.0.0.0:9465',
+    }),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -189,6 +196,8 @@ export interface WebhookConfig {
   /** Concurrent signalWithStart calls; callbacks beyond wait (at most maxQueued of them) for a slot. */
   maxInFlight?: number;
   maxQueued?: number;
+  /** host:port of the webhook's Prometheus /metrics listener, when set. */
+  metricsAddress?: string;
 }
 
 export interface Config {
@@ -331,6 +340,7 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
       requestBudgetMs: e.WEBHOOK_REQUEST_BUDGET,
       maxInFlight: e.WEBHOOK_MAX_IN_FLIGHT,
       maxQueued: e.WEBHOOK_MAX_QUEUED,
+      metricsAddress: e.WEBHOOK_METRICS_ADDRESS || undefined,
     },
   };
 }

@@ -28,6 +28,7 @@ function logListening(log: Logger, config: Config, running: RunningWebhook): voi
       taskRouterEventCallback: webhookUrl(running.publicUrl, TASKROUTER_EVENTS_PATH),
       flowRedirects: Object.keys(config.webhook.flowRedirects).length,
       taskQueue: config.temporal.taskQueue,
+      ...(running.metricsUrl ? { metrics: running.metricsUrl } : {}),
     },
     'webhook listening',
   );

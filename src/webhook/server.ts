@@ -6,12 +6,14 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import pino from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config';
 import { callWatchSettingsFromConfig } from '../shared/callWatchSettings';
 import { callStatusSignal, taskLinkSignal, type CallWatchInput, type CallWatchSettings } from '../shared/messages';
 import { studioFlowWebhookUrl, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH } from '../shared/names';
 import { callStartEstimate, parseTaskRouterEvent, parseVoiceStatus, type FormParams } from './params';
 import { hasValidSignature } from './signature';
+import { instrumentWebhook, noteOutcome, serveMetrics } from './metrics';
 import { createCallWatchStarter, type StartOutcome, type StarterStats } from './starter';
 
 export interface WebhookDeps {
@@ -37,6 +39,7 @@ const OTHER_METHODS_THAN_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as con
 const OTHER_METHODS_THAN_GET = ['POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
 const statsOf = new WeakMap<FastifyInstance, () => StarterStats>();
+const metricsOf = new WeakMap<FastifyInstance, Registry>();
 
 /** What a webhook server has answered so far (signalled, refused as unavailable or over budget, …) and its queue. */
 export function webhookStats(app: FastifyInstance): StarterStats {
@@ -81,6 +84,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     bodyLimit: config.webhook.maxBodyBytes,
     trustProxy: deps.trustProxy ?? config.webhook.trustProxy ?? false,
   });
+  metricsOf.set(app, instrumentWebhook(app).registry);
   // Twilio posts form-encoded bodies only; anything else is refused before a handler runs.
   app.removeAllContentTypeParsers();
   void app.register(formbody, { bodyLimit: config.webhook.maxBodyBytes });
@@ -124,21 +128,26 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   function answerAfterStart(outcome: StartOutcome, reply: FastifyReply, fields: Record<string, unknown>, done: () => FastifyReply): FastifyReply {
     switch (outcome.kind) {
       case 'signalled':
+        noteOutcome(reply, 'signalled');
         log.debug({ ...fields, decision: 'signalled', runId: outcome.runId }, 'callWatch signalled');
         return done();
       case 'already-closed':
+        noteOutcome(reply, 'already-closed');
         log.debug({ ...fields, decision: 'already-closed' }, 'callWatch already closed; nothing started');
         return done();
       case 'unavailable':
+        noteOutcome(reply, 'unavailable');
         log.error({ ...fields, decision: 'temporal-unavailable', err: outcome.error, refused: starter.stats().unavailable }, 'Temporal unreachable');
         return refuse(reply.header('retry-after', '5'), 503, 'Temporal is unavailable');
       case 'overloaded': {
+        noteOutcome(reply, 'overloaded');
         const stats = starter.stats();
         const refused = outcome.reason === 'queue-full' ? stats.queueFull : stats.overBudget;
         log.error({ ...fields, decision: 'over-budget', reason: outcome.reason, err: outcome.error, refused, inFlight: stats.inFlight, queued: stats.queued }, 'Temporal is up but too slow for this callback');
         return refuse(reply.header('retry-after', '5'), 503, 'Temporal is too slow right now');
       }
       case 'failed':
+        noteOutcome(reply, 'failed');
         log.error({ ...fields, decision: 'temporal-error', err: outcome.error }, 'Temporal refused the signalWithStart');
         return refuse(reply, 500, 'could not signal the call watch');
     }
@@ -172,6 +181,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     if (flowSid && (outcome.kind === 'unavailable' || outcome.kind === 'overloaded' || outcome.kind === 'failed')) {
       // Studio ends its Execution only when it gets the status callback; losing it would make the very stuck
       // Execution unstick exists to close. The sweep will still find this call.
+      noteOutcome(reply, 'redirected-without-watch');
       log.error({ ...fields, decision: 'redirected-without-watch', err: outcome.error, flowSid }, 'Temporal failed; redirecting to Studio anyway');
       return done();
     }
@@ -189,6 +199,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
       return refuse(reply, 400, decision.reason);
     }
     if (decision.kind === 'ignore') {
+      noteOutcome(reply, 'ignored');
       log.debug({ route, decision: 'ignored', reason: decision.reason, eventType: decision.eventType, taskSid: decision.taskSid }, 'TaskRouter event not linked to a call');
       return ack();
     }
@@ -226,6 +237,8 @@ export interface RunningWebhook {
   /** The URL Twilio should call (WEBHOOK_PUBLIC_URL, else `url`). */
   publicUrl: string;
   server: FastifyInstance;
+  /** GET URL of the webhook's Prometheus metrics, when WEBHOOK_METRICS_ADDRESS is set. */
+  metricsUrl?: string;
   stats(): StarterStats;
   close(): Promise<void>;
 }
@@ -238,5 +251,16 @@ export async function startWebhook(config: Config, client: Client, opts: Omit<We
   const port = typeof address === 'object' && address ? address.port : config.webhook.port;
   const host = ['0.0.0.0', '::', ''].includes(config.webhook.host) ? '127.0.0.1' : config.webhook.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { url, publicUrl: config.webhook.publicUrl ?? url, server, stats: () => webhookStats(server), close: () => server.close() };
+  const metrics = config.webhook.metricsAddress ? await serveMetrics(metricsOf.get(server)!, config.webhook.metricsAddress) : undefined;
+  return {
+    url,
+    publicUrl: config.webhook.publicUrl ?? url,
+    server,
+    ...(metrics ? { metricsUrl: metrics.url } : {}),
+    stats: () => webhookStats(server),
+    close: async () => {
+      await server.close();
+      await metrics?.close();
+    },
+  };
 }
