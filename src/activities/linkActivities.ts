@@ -11,7 +11,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Twilio } from 'twilio';
 import { isCallSid, parseTaskAttributes } from '../policy/attributes';
-import { checkCallSignal, linksSignal, type LinksEvent } from '../shared/messages';
+import { checkCallSignal, emptyLinkCounts, linksSignal, type LinkCounts, type LinksEvent } from '../shared/messages';
 import { CALL_WATCH_WORKFLOW_TYPE, callSidOfWorkflowId, callWorkflowId } from '../shared/names';
 import type { Limit } from './callActivities';
 import { ownedByCallWatch } from './sweep/ownership';
@@ -51,16 +51,9 @@ export interface LinkCursor {
   pending: PendingLink[];
 }
 
-export interface LinkPassResult {
+/** One pass: its counts (`nudged` is 0 when no live check ran) and the cursor to go on from. */
+export interface LinkPassResult extends LinkCounts {
   cursor: LinkCursor;
-  executionsListed: number;
-  tasksListed: number;
-  listRequests: number;
-  taskFetches: number;
-  linked: number;
-  unplaced: number;
-  /** Watches told to read their Call by a live check (0 when none ran). */
-  nudged: number;
   liveChecked: boolean;
 }
 
@@ -289,17 +282,7 @@ export function createLinkActivities(deps: LinkActivityDeps) {
     /** One pass of the linker. Idempotent: run twice, it signals the same links twice (a link changes nothing twice). */
     async linkPass(input: { cursor?: LinkCursor; liveCheck?: boolean }): Promise<LinkPassResult> {
       const prev = input.cursor ?? { executions: {}, tasks: {}, pending: [] };
-      const counts: LinkPassResult = {
-        cursor: prev,
-        executionsListed: 0,
-        tasksListed: 0,
-        listRequests: 0,
-        taskFetches: 0,
-        linked: 0,
-        unplaced: 0,
-        nudged: 0,
-        liveChecked: false,
-      };
+      const counts: LinkPassResult = { cursor: prev, ...emptyLinkCounts(), liveChecked: false };
       const links = new Map<string, LinksEvent>();
       const cursor: LinkCursor = { executions: {}, tasks: {}, pending: [] };
       try {

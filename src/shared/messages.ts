@@ -99,9 +99,8 @@ export interface CallWatchState {
   linkedBy?: { execution?: string; task?: string };
 }
 
-/** What the linker has done so far (its `state` query and the Web UI's current details). */
-export interface LinkerProgress {
-  passes: number;
+/** What linker passes counted: one pass's (its activity's result) or the sum of all (the linker's progress). */
+export interface LinkCounts {
   /** Executions and Tasks listed (new ones, after de-duplication). */
   executionsListed: number;
   tasksListed: number;
@@ -111,9 +110,24 @@ export interface LinkerProgress {
   /** Watches signalled their links, and links given up on (no running watch within the retry window). */
   linked: number;
   unplaced: number;
-  /** Live checks made, and watches told to read their Call (not among the live calls). */
-  liveChecks: number;
+  /** Watches told to read their Call by a live check (not among the live calls). */
   nudged: number;
+}
+
+const LINK_COUNT_KEYS = ['executionsListed', 'tasksListed', 'listRequests', 'taskFetches', 'linked', 'unplaced', 'nudged'] as const satisfies readonly (keyof LinkCounts)[];
+
+export const emptyLinkCounts = (): LinkCounts => ({ executionsListed: 0, tasksListed: 0, listRequests: 0, taskFetches: 0, linked: 0, unplaced: 0, nudged: 0 });
+
+/** Adds `b`'s counts to `a`'s. */
+export function addLinkCounts(a: LinkCounts, b: LinkCounts): void {
+  for (const k of LINK_COUNT_KEYS) a[k] += b[k];
+}
+
+/** What the linker has done so far (its `state` query and the Web UI's current details). */
+export interface LinkerProgress extends LinkCounts {
+  passes: number;
+  /** Live checks made. */
+  liveChecks: number;
   lastPassAtMs?: number;
   lastPassMs?: number;
 }

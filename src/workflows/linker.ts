@@ -8,7 +8,7 @@
 import * as wf from '@temporalio/workflow';
 import type { LinkActivities, LinkCursor, LinkPassResult } from '../activities/linkActivities';
 import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../shared/errorTypes';
-import { linkerStateQuery, type LinkerProgress } from '../shared/messages';
+import { addLinkCounts, emptyLinkCounts, linkerStateQuery, type LinkerProgress } from '../shared/messages';
 
 export interface LinkerInput {
   /** UNSTICK_LINKER_INTERVAL: the pause between two passes. */
@@ -32,13 +32,7 @@ const link = wf.proxyActivities<LinkActivities>({
 
 function add(p: LinkerProgress, r: LinkPassResult, startedMs: number): void {
   p.passes++;
-  p.executionsListed += r.executionsListed;
-  p.tasksListed += r.tasksListed;
-  p.listRequests += r.listRequests;
-  p.taskFetches += r.taskFetches;
-  p.linked += r.linked;
-  p.unplaced += r.unplaced;
-  p.nudged += r.nudged;
+  addLinkCounts(p, r);
   if (r.liveChecked) p.liveChecks++;
   p.lastPassAtMs = Date.now();
   p.lastPassMs = Date.now() - startedMs;
@@ -56,7 +50,7 @@ function details(p: LinkerProgress, pending: number): string {
 
 export async function linker(input: LinkerInput): Promise<never> {
   const progress: LinkerProgress = {
-    ...{ passes: 0, executionsListed: 0, tasksListed: 0, listRequests: 0, taskFetches: 0, linked: 0, unplaced: 0, liveChecks: 0, nudged: 0 },
+    ...{ passes: 0, liveChecks: 0, ...emptyLinkCounts() },
     ...input.progress,
   };
   let cursor = input.cursor;
