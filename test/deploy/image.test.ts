@@ -13,6 +13,7 @@ import path from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, callWorkflowId } from '../../src/shared/names';
 import { getFreePort } from '../../src/util/freePort';
+import { processEnv } from '../helpers/processEnv';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -103,17 +104,7 @@ describe('the production image, by its own steps (build, npm ci --omit=dev, work
     const taskQueue = uniqueId('image');
     const webhookPort = await getFreePort();
     const env = {
-      TEMPORAL_ADDRESS: t.address,
-      TEMPORAL_NAMESPACE: t.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      TWILIO_ACCOUNT_SID: emu.accountSid,
-      TWILIO_AUTH_TOKEN: emu.authToken,
-      TWILIO_API_BASE_URL: emu.url,
-      TWILIO_WORKSPACE_SIDS: emu.seeded.workspaceSid,
-      TWILIO_FLOW_SIDS: emu.seeded.flexFlowSid,
-      UNSTICK_GRACE_PERIOD: '1s',
-      UNSTICK_POLL_INITIAL: '300ms',
-      UNSTICK_POLL_MAX: '1s',
+      ...processEnv(t, emu, taskQueue),
       WEBHOOK_HOST: '127.0.0.1',
       WEBHOOK_PORT: String(webhookPort),
       WEBHOOK_FLOW_REDIRECTS: `${emu.seeded.phoneNumber}=${emu.seeded.flexFlowSid}`,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { callWorkflowId } from '../../src/shared/names';
 import { getFreePort } from '../../src/util/freePort';
+import { processEnv } from '../helpers/processEnv';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -46,17 +47,7 @@ describe('worker metrics on Prometheus (UNSTICK_METRICS_ADDRESS)', function () {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       UNSTICK_FROM_SOURCE: '1',
-      TEMPORAL_ADDRESS: t.address,
-      TEMPORAL_NAMESPACE: t.namespace,
-      TEMPORAL_TASK_QUEUE: uniqueId('metrics'),
-      TWILIO_ACCOUNT_SID: emu.accountSid,
-      TWILIO_AUTH_TOKEN: emu.authToken,
-      TWILIO_API_BASE_URL: emu.url,
-      TWILIO_WORKSPACE_SIDS: emu.seeded.workspaceSid,
-      TWILIO_FLOW_SIDS: emu.seeded.flexFlowSid,
-      UNSTICK_GRACE_PERIOD: '1s',
-      UNSTICK_POLL_INITIAL: '300ms',
-      UNSTICK_POLL_MAX: '1s',
+      ...processEnv(t, emu, uniqueId('metrics')),
       UNSTICK_LINKER: 'false',
       UNSTICK_METRICS_ADDRESS: metricsAddress,
       UNSTICK_LOG_LEVEL: 'warn',

@@ -13,6 +13,7 @@ import { startEmulator, type Emulator } from '../../src/emulator';
 import { SCENARIOS, type ScenarioName } from '../../src/emulator/scenarios';
 import { TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, callWorkflowId } from '../../src/shared/names';
 import { getFreePort } from '../../src/util/freePort';
+import { processEnv } from '../helpers/processEnv';
 import { startPostgresTemporal, type PostgresTemporal } from '../helpers/postgresTemporal';
 import { uniqueId, waitUntil } from '../helpers/temporal';
 
@@ -52,17 +53,7 @@ describe('production topology: Temporal server on PostgreSQL, two workers, two w
     pg = await startPostgresTemporal({ log: (l) => process.stdout.write(`      ${l}\n`) });
     emu = await startEmulator({ simulator: { ringMs: 60, talkMs: 250, wrapMs: 100 } });
     env = {
-      TEMPORAL_ADDRESS: pg.address,
-      TEMPORAL_NAMESPACE: pg.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      TWILIO_ACCOUNT_SID: emu.accountSid,
-      TWILIO_AUTH_TOKEN: emu.authToken,
-      TWILIO_API_BASE_URL: emu.url,
-      TWILIO_WORKSPACE_SIDS: emu.seeded.workspaceSid,
-      TWILIO_FLOW_SIDS: emu.seeded.flexFlowSid,
-      UNSTICK_GRACE_PERIOD: '1s',
-      UNSTICK_POLL_INITIAL: '300ms',
-      UNSTICK_POLL_MAX: '1s',
+      ...processEnv(pg, emu, taskQueue),
       UNSTICK_MAX_AGE: '1m',
       WEBHOOK_HOST: '127.0.0.1',
       WEBHOOK_FLOW_REDIRECTS: `${emu.seeded.phoneNumber}=${emu.seeded.flexFlowSid}`,

@@ -86,3 +86,8 @@ export function taskReason(rig: SweepRig, sid: string): string | null | undefine
 export function executionStatus(rig: SweepRig, sid: string): string | undefined {
   return rig.emu.admin.inspectExecution(sid)?.status;
 }
+
+/** List requests of the live-call snapshot each page activity takes (one per live status). */
+export const LIVE_SNAPSHOT_LISTS = 3;
+/** The ended-calls list of a small Task page: its completed calls fit one Calls list page. */
+export const ENDED_LISTS = 1;

@@ -7,12 +7,7 @@ import assert from 'node:assert/strict';
 import { callWorkflowId } from '../../src/shared/names';
 import { CallSidKey, TaskSidKey } from '../../src/shared/searchAttributes';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
-import { runSweep, startRig, taskStatus, testInput, type SweepRig } from './harness';
-
-/** List requests of the live-call snapshot each page activity takes (one per live status). */
-const LIVE_SNAPSHOT_LISTS = 3;
-/** The ended-calls list of a small Task page: its completed calls fit one Calls list page. */
-const ENDED_LISTS = 1;
+import { ENDED_LISTS, LIVE_SNAPSHOT_LISTS, runSweep, startRig, taskStatus, testInput, type SweepRig } from './harness';
 
 describe('sweep requests: what the lists prove, what is fetched', function () {
   let t: TestTemporal;

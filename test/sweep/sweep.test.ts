@@ -12,12 +12,7 @@ import { SWEEP_WORKFLOW_TYPE, callWorkflowId } from '../../src/shared/names';
 import { CallSidKey, UnstickOutcomeKey } from '../../src/shared/searchAttributes';
 import { createTwilioClient } from '../../src/twilio/client';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
-import { executionStatus, runSweep, startRig, taskReason, taskStatus, testInput, type SweepRig } from './harness';
-
-/** List requests of the live-call snapshot each page activity takes (one per live status). */
-const LIVE_SNAPSHOT_LISTS = 3;
-/** The ended-calls list of a small Task page: its completed calls fit one Calls list page. */
-const ENDED_LISTS = 1;
+import { ENDED_LISTS, executionStatus, LIVE_SNAPSHOT_LISTS, runSweep, startRig, taskReason, taskStatus, testInput, type SweepRig } from './harness';
 
 describe('sweep workflow', function () {
   let t: TestTemporal;
