@@ -10,6 +10,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY scripts ./scripts
 COPY src ./src
+# The image has no .git: pass the commit for the default build ID (docker build --build-arg UNSTICK_GIT_COMMIT=$(git rev-parse HEAD) .)
+ARG UNSTICK_GIT_COMMIT
 # dist/ (compiled JavaScript) and dist/workflow-bundle.js (the workflows, bundled once here instead of at every start)
 RUN npm run build
 

@@ -34,6 +34,22 @@ const schema = z.object({
   TEMPORAL_TLS_CA_PATH: z.string().optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
+  /** Worker Versioning: the Worker Deployment this worker belongs to. Unset: an unversioned worker (the sandbox). */
+  UNSTICK_DEPLOYMENT_NAME: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^[A-Za-z0-9_-]{1,200}$/.test(v), {
+      message: 'must be letters, digits, "-" or "_" (no "."), e.g. unstick',
+    }),
+  /** The worker's build ID in its deployment; default: package version + git commit (src/temporal/workerVersion.ts). */
+  UNSTICK_BUILD_ID: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^[A-Za-z0-9_.+-]{1,200}$/.test(v), {
+      message: 'must be letters, digits, ".", "+", "-" or "_", e.g. 0.2.0+1a2b3c4d',
+    }),
+  /** if-none: a versioned worker makes its version current when the deployment has none yet (first roll-out). */
+  UNSTICK_DEPLOYMENT_SET_CURRENT: z.enum(['if-none', 'never']).default('if-none'),
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEMPORAL_DEV_PORT: optionalPort(),
   TEMPORAL_UI_PORT: optionalPort(),
@@ -128,6 +144,15 @@ export interface TemporalConfig {
   tlsCaPath?: string;
   tlsServerName?: string;
   apiKey?: string;
+  /** Worker Versioning (UNSTICK_DEPLOYMENT_NAME…); undefined: unversioned. */
+  deployment?: DeploymentConfig;
+}
+
+export interface DeploymentConfig {
+  name: string;
+  /** UNSTICK_BUILD_ID; undefined: derived from the build (package version + git commit). */
+  buildId?: string;
+  setCurrent: 'if-none' | 'never';
 }
 
 export interface TwilioConfig {
@@ -284,6 +309,9 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
       tlsCaPath: e.TEMPORAL_TLS_CA_PATH,
       tlsServerName: e.TEMPORAL_TLS_SERVER_NAME,
       apiKey: e.TEMPORAL_API_KEY,
+      deployment: e.UNSTICK_DEPLOYMENT_NAME
+        ? { name: e.UNSTICK_DEPLOYMENT_NAME, buildId: e.UNSTICK_BUILD_ID || undefined, setCurrent: e.UNSTICK_DEPLOYMENT_SET_CURRENT }
+        : undefined,
     },
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     devServer: { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dataDir: path.resolve(e.UNSTICK_DATA_DIR) },

@@ -209,3 +209,6 @@ async function learnTask(w: CallWatch): Promise<void> {
   }
   w.index(TaskSidKey, st.taskSid!);
 }
+
+// Worker Versioning: a watch finishes on the build it started on (README "Upgrading"); unversioned workers ignore it.
+wf.setWorkflowOptions({ versioningBehavior: 'PINNED' }, callWatch);

@@ -70,3 +70,6 @@ export async function linker(input: LinkerInput): Promise<never> {
     await wf.sleep(input.intervalMs);
   }
 }
+
+// Worker Versioning: the linker moves to the current build at its next workflow task (it keeps no code-shaped state).
+wf.setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, linker);

@@ -229,3 +229,6 @@ function summaryLine(carried: SweepCarried, opts: ResolvedSweepInput): string {
   const cap = carried.capReached ? `; stopped at maxActions=${opts.maxActions}` : '';
   return `${opts.dryRun ? 'dry run: ' : ''}examined ${c.tasksSeen} Tasks and ${c.executionsSeen} Executions; ${acted}; skipped ${totalSkipped(c)}; ${c.alreadyClosed} already closed; ${c.errors} errors${cap}`;
 }
+
+// Worker Versioning: a sweep (and its continue-as-new runs) moves to the current build.
+wf.setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, sweep);

@@ -13,6 +13,7 @@ import { startEmulator, type Emulator } from '../../src/emulator';
 import { SCENARIOS, type ScenarioName } from '../../src/emulator/scenarios';
 import { TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, callWorkflowId } from '../../src/shared/names';
 import { getFreePort } from '../../src/util/freePort';
+import { describeDeployment, defaultBuildId } from '../../src/temporal/workerVersion';
 import { processEnv } from '../helpers/processEnv';
 import { startPostgresTemporal, type PostgresTemporal } from '../helpers/postgresTemporal';
 import { uniqueId, waitUntil } from '../helpers/temporal';
@@ -33,6 +34,7 @@ describe('production topology: Temporal server on PostgreSQL, two workers, two w
   let env: Record<string, string>;
   const procs: Proc[] = [];
   const taskQueue = uniqueId('prod');
+  const DEPLOYMENT = 'unstick';
 
   function start(args: string[], extra: Record<string, string> = {}): Proc {
     const child = spawn(process.execPath, [path.join(REPO, 'bin/unstick.js'), ...args], {
@@ -58,6 +60,8 @@ describe('production topology: Temporal server on PostgreSQL, two workers, two w
       WEBHOOK_HOST: '127.0.0.1',
       WEBHOOK_FLOW_REDIRECTS: `${emu.seeded.phoneNumber}=${emu.seeded.flexFlowSid}`,
       UNSTICK_LOG_LEVEL: 'info',
+      // Versioned workers, as deploy/ runs them: the first build makes itself current (README "Upgrading").
+      UNSTICK_DEPLOYMENT_NAME: DEPLOYMENT,
     };
   });
 
@@ -97,6 +101,10 @@ describe('production topology: Temporal server on PostgreSQL, two workers, two w
       return ids.size >= 2 ? ids : undefined;
     });
     assert.equal(pollers.size, 2);
+    const buildId = defaultBuildId();
+    await waitUntil('the first build made current', async () => ((await describeDeployment(pg.client, DEPLOYMENT)).currentBuildId === buildId ? true : undefined), { timeoutMs: 60_000 });
+    await waitUntil('each worker saw it', () => workers.every((w) => w.output().includes(`made ${buildId} current`) || w.output().includes(`current version is`)) || undefined);
+    for (const w of workers) assert.match(w.output(), new RegExp(`worker deployment ${DEPLOYMENT}, build ${buildId.replace(/[.+]/g, '\\$&')}`));
   });
 
   it('reconciles a mixed batch of calls as each scenario needs', async () => {

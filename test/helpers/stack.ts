@@ -4,7 +4,7 @@
  * operator would wire a real number: its status callback and the workspace's event callback point at
  * the webhook, and the webhook redirects (302) each voice callback to the number's Studio Flow.
  */
-import type { Worker } from '@temporalio/worker';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
 import { createActivities } from '../../src/activities';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator';
@@ -31,7 +31,9 @@ export interface Stack {
   settings: CallWatchSettings;
   /** Every Twilio REST request the product's activities made, in order. */
   requests: RecordedRequest[];
-  startWorkers(): Promise<void>;
+  /** Starts a worker pair (main + discovery); call again for another pair, e.g. a second build (Worker Versioning). */
+  startWorkers(opts?: { options?: Partial<WorkerOptions> }): Promise<void>;
+  /** Stops every pair started. */
   stopWorkers(): Promise<void>;
   teardown(): Promise<void>;
 }
@@ -80,7 +82,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
 
   let workers: Worker[] = [];
-  let running: Promise<unknown> | undefined;
+  const running: Promise<unknown>[] = [];
   const stack: Stack = {
     emu,
     temporal,
@@ -88,28 +90,29 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhook,
     settings: callWatchSettingsFromConfig(config),
     requests,
-    async startWorkers() {
+    async startWorkers(o = {}) {
       const main = await createWorker({
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         activities,
         workflowBundle: await bundleWorkflowsOnce(),
+        options: o.options,
       });
       const discovery = await createDiscoveryWorker({
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         activities,
         ratePerSecond: config.callWatch.discoveryRps,
+        workerDeploymentOptions: o.options?.workerDeploymentOptions,
       });
-      workers = [main, discovery];
-      running = Promise.all(workers.map((w) => w.run()));
+      workers.push(main, discovery);
+      running.push(main.run(), discovery.run());
     },
     async stopWorkers() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await running;
+      await Promise.all(running.splice(0));
       workers = [];
-      running = undefined;
     },
     async teardown() {
       await stack.stopWorkers().catch(() => undefined);
