@@ -4,17 +4,18 @@
  * deployment makes itself current (first roll-out), a later build does not.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createLogger } from '../../src/log';
 import { callWorkflowId } from '../../src/shared/names';
-import { deploymentOptions, describeDeployment, makeCurrentIfNone, setCurrentVersion, type WorkerVersion } from '../../src/temporal/workerVersion';
+import { deploymentOptions, describeDeployment, makeCurrentIfNone, type WorkerVersion } from '../../src/temporal/workerVersion';
 import { startLinker } from '../../src/worker';
 import { callWatch, type CallWatchResult } from '../../src/workflows/callWatch';
 import { linker as linkerWorkflow } from '../../src/workflows/linker';
 import { sweep } from '../../src/workflows/sweep';
 import { startStack, type Stack } from '../helpers/stack';
-import { uniqueId, waitUntil } from '../helpers/temporal';
+import { testTemporalCli, uniqueId, waitUntil } from '../helpers/temporal';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -53,6 +54,13 @@ describe('Worker Versioning: callWatch pinned to its build, the linker auto-upgr
     await stack?.teardown();
   });
 
+  /** `temporal worker deployment <args>` against the suite's server, as an operator runs it. */
+  async function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
+    const bin = (await testTemporalCli()).path;
+    const r = spawnSync(bin, ['worker', 'deployment', ...args, '--address', stack.temporal.address, '--namespace', stack.temporal.namespace], { encoding: 'utf8' });
+    return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  }
+
   async function watchOf(callSid: string): Promise<WorkflowHandle> {
     const handle = stack.temporal.client.workflow.getHandle(callWorkflowId(callSid));
     await waitUntil(`the watch of ${callSid} runs on a build`, async () => ((await versioning(handle).catch(() => undefined))?.buildId ? true : undefined), { timeoutMs: 30_000 });
@@ -75,8 +83,8 @@ describe('Worker Versioning: callWatch pinned to its build, the linker auto-upgr
     // Roll out B: its workers start next to A's; a later build does not make itself current.
     await stack.startWorkers({ options: { workerDeploymentOptions: deploymentOptions(B), identity: 'worker-B' } });
     assert.equal(await makeCurrentIfNone(client, B, log, { timeoutMs: 30_000, intervalMs: 200 }), 'kept');
-    // As `temporal worker deployment set-current-version` does, this fails until both of B's task queues have pollers.
-    await waitUntil('B made current', () => setCurrentVersion(client, B, 'test (operator)').then(() => true, (err: { code?: number }) => (err.code === 9 ? undefined : Promise.reject(err))));
+    // The README's command; it is refused until both of B's task queues (main and discovery) have pollers.
+    await waitUntil('B made current', async () => (await cli('set-current-version', '--deployment-name', deploymentName, '--build-id', B.buildId, '--yes')).code === 0 || undefined);
     assert.equal((await describeDeployment(client, deploymentName)).currentBuildId, B.buildId);
 
     const onB = stack.emu.admin.createCall({ scenario: 'desync-assigned', talkMs });
@@ -98,6 +106,12 @@ describe('Worker Versioning: callWatch pinned to its build, the linker auto-upgr
     assert.deepEqual([...new Set(ranB)], [B.buildId], 'every workflow task of the watch started on B ran on B');
     assert.deepEqual(await versioning(watchA), { behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: A.buildId });
     await linker.terminate('test done');
+    // What the operator reads before stopping A's workers: draining (pinned workflows may still be open), later drained
+    // (the server re-checks periodically, minutes after the last one closed).
+    const described = await cli('describe-version', '--deployment-name', deploymentName, '--build-id', A.buildId, '--output', 'json');
+    assert.equal(described.code, 0, described.out);
+    const status = (JSON.parse(described.out) as { drainageInfo?: { drainageStatus?: string } }).drainageInfo?.drainageStatus ?? '';
+    assert.match(status, /^(draining|drained)$/, described.out);
   });
 
   it('each workflow declares its behaviour: callWatch PINNED, sweep and linker AUTO_UPGRADE; the worker default is PINNED', () => {
