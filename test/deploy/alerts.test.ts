@@ -5,21 +5,12 @@
  * after a failure).
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { SDK_METRICS, balanced, metricNames, sources } from '../helpers/promql';
 
 const REPO = path.resolve(__dirname, '../..');
-const SDK_METRICS = new Set([
-  'temporal_workflow_completed',
-  'temporal_workflow_failed',
-  'temporal_workflow_task_execution_failed',
-  'temporal_activity_execution_failed',
-  'temporal_activity_schedule_to_start_latency',
-  'temporal_workflow_task_schedule_to_start_latency',
-  'temporal_sticky_cache_size',
-  'temporal_num_pollers',
-]);
 
 interface Rule {
   alert?: unknown;
@@ -27,26 +18,6 @@ interface Rule {
   for?: unknown;
   labels?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
-}
-
-function sources(dir: string): string {
-  return readdirSync(dir)
-    .map((f) => path.join(dir, f))
-    .map((p) => (statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? readFileSync(p, 'utf8') : ''))
-    .join('\n');
-}
-
-function balanced(expr: string): boolean {
-  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-  const stack: string[] = [];
-  let quoted = false;
-  for (const c of expr) {
-    if (c === '"') quoted = !quoted;
-    if (quoted) continue;
-    if ('([{'.includes(c)) stack.push(c);
-    else if (c in pairs && stack.pop() !== pairs[c]) return false;
-  }
-  return !quoted && stack.length === 0;
 }
 
 describe('deploy: Prometheus alert rules', () => {
@@ -73,10 +44,9 @@ describe('deploy: Prometheus alert rules', () => {
 
   it('names only metrics that unstick defines or the Temporal SDK emits', () => {
     for (const r of rules) {
-      const used = String(r.expr).match(/\b(?:temporal|unstick)_[a-z_]+\b/g) ?? [];
+      const used = metricNames(String(r.expr));
       assert.ok(used.length > 0, `${String(r.alert)} uses a metric`);
-      for (const name of used) {
-        const base = name.replace(/_(bucket|count|sum)$/, '');
+      for (const base of used) {
         if (base.startsWith('unstick_')) assert.ok(src.includes(`'${base}'`), `${String(r.alert)}: ${base} is defined under src/`);
         else assert.ok(SDK_METRICS.has(base), `${String(r.alert)}: ${base} is an SDK metric`);
       }
