@@ -23,7 +23,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
 COPY --from=build /app/dist ./dist
 # No src/ in the image: bin/unstick.js runs dist/ (no tsx, no TypeScript, no webpack at run time).
-USER node
+# The image's `node` user by number, so Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
 # The worker drains in-flight activities on SIGTERM (shutdownGraceTime 10 s); give it that long before SIGKILL.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "bin/unstick.js"]

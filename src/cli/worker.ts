@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { connectTemporal } from '../client';
 import type { Config } from '../config';
+import { buildIdProblems } from '../temporal/workerVersion';
 import { checkSearchAttributes, searchAttributeProblems } from '../temporal/namespaceSetup';
 import { createLogger } from '../log';
 import { installRuntime } from '../temporal/runtime';
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .action(async () => {
       const config = getConfig();
       const log = createLogger('worker');
-      const problems = await namespaceProblems(config);
+      const problems = [...buildIdProblems(config.temporal.deployment), ...(await namespaceProblems(config))];
       if (problems.length) {
         for (const line of problems) process.stderr.write(`${line}\n`);
         process.exitCode = EXIT_CONFIG;

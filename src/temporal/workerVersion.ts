@@ -52,6 +52,14 @@ export function defaultBuildId(info: BuildInfo = buildInfo()): string {
   return `${info.version}+${info.commit ?? 'unknown'}`;
 }
 
+/** A versioned worker whose default build ID names no commit would share its version with every other such build. */
+export function buildIdProblems(deployment: DeploymentConfig | undefined, info: BuildInfo = buildInfo()): string[] {
+  if (!deployment || deployment.buildId || info.commit) return [];
+  return [
+    `UNSTICK_DEPLOYMENT_NAME=${deployment.name} needs a build ID that names this build: set UNSTICK_BUILD_ID, or build with UNSTICK_GIT_COMMIT (docker build --build-arg UNSTICK_GIT_COMMIT=$(git rev-parse HEAD) .); the default would be "${defaultBuildId(info)}"`,
+  ];
+}
+
 export interface WorkerVersion {
   deploymentName: string;
   buildId: string;

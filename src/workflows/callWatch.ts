@@ -12,6 +12,7 @@ import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../shared/errorTypes';
 import type { CallWatchInput } from '../shared/messages';
 import { ExecutionSidKey, TaskSidKey } from '../shared/searchAttributes';
 import { CallWatch, type CallWatchResult } from './callWatchState';
+import { declareVersioning } from './versioning';
 
 export type { CallWatchResult } from './callWatchState';
 
@@ -211,4 +212,4 @@ async function learnTask(w: CallWatch): Promise<void> {
 }
 
 // Worker Versioning: a watch finishes on the build it started on (README "Upgrading"); unversioned workers ignore it.
-wf.setWorkflowOptions({ versioningBehavior: 'PINNED' }, callWatch);
+declareVersioning('PINNED', callWatch);

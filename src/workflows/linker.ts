@@ -9,6 +9,7 @@ import * as wf from '@temporalio/workflow';
 import type { LinkActivities, LinkCursor, LinkPassResult } from '../activities/linkActivities';
 import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST } from '../shared/errorTypes';
 import { addLinkCounts, emptyLinkCounts, linkerStateQuery, type LinkerProgress } from '../shared/messages';
+import { declareVersioning } from './versioning';
 
 export interface LinkerInput {
   /** UNSTICK_LINKER_INTERVAL: the pause between two passes. */
@@ -72,4 +73,4 @@ export async function linker(input: LinkerInput): Promise<never> {
 }
 
 // Worker Versioning: the linker moves to the current build at its next workflow task (it keeps no code-shaped state).
-wf.setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, linker);
+declareVersioning('AUTO_UPGRADE', linker);

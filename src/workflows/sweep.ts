@@ -30,6 +30,7 @@ import {
   type SweepProgress,
   type SweepReport,
 } from '../shared/sweepTypes';
+import { declareVersioning } from './versioning';
 
 function activities(opts: ResolvedSweepInput) {
   return wf.proxyActivities<SweepActivities>({
@@ -231,4 +232,4 @@ function summaryLine(carried: SweepCarried, opts: ResolvedSweepInput): string {
 }
 
 // Worker Versioning: a sweep (and its continue-as-new runs) moves to the current build.
-wf.setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, sweep);
+declareVersioning('AUTO_UPGRADE', sweep);

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, callWorkflowId } from '../../src/shared/names';
+import { BUILD_INFO_FILE } from '../../src/temporal/workerVersion';
 import { getFreePort } from '../../src/util/freePort';
 import { processEnv } from '../helpers/processEnv';
 import { startTestTemporal, uniqueId, waitUntil, type TestTemporal } from '../helpers/temporal';
@@ -21,8 +22,11 @@ const TRACE = path.join(__dirname, 'moduleTrace.js');
 // Only what nothing in production depends on (ajv, for one, is also fastify's).
 const DEV_ONLY = ['tsx', 'typescript', 'mocha', 'eslint', 'fast-check', 'typescript-eslint'];
 
-function run(cmd: string, args: string[], cwd: string): void {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const PACKAGE_VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): void {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', ...env } });
   assert.equal(r.status, 0, `${cmd} ${args.join(' ')} in ${cwd}:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -47,7 +51,9 @@ describe('the production image, by its own steps (build, npm ci --omit=dev, work
     const build = path.join(work, 'build');
     for (const f of ['src', 'scripts', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) cpSync(path.join(REPO, f), path.join(build, f), { recursive: true });
     symlinkSync(path.join(REPO, 'node_modules'), path.join(build, 'node_modules'), 'dir');
-    run('npm', ['run', 'build'], build);
+    // No .git in the build stage: the commit comes in as the Docker build argument does.
+    run('npm', ['run', 'build'], build, { UNSTICK_GIT_COMMIT: COMMIT });
+    assert.deepEqual(JSON.parse(readFileSync(path.join(build, 'dist', BUILD_INFO_FILE), 'utf8')), { version: PACKAGE_VERSION, commit: COMMIT.slice(0, 12) });
     // Run stage: what the Dockerfile copies, then production dependencies only.
     image = path.join(work, 'image');
     for (const f of ['bin', 'dist', 'package.json', 'package-lock.json']) cpSync(path.join(build, f), path.join(image, f), { recursive: true });

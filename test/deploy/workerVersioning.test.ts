@@ -8,12 +8,10 @@ import { spawnSync } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createLogger } from '../../src/log';
-import { callWorkflowId } from '../../src/shared/names';
-import { deploymentOptions, describeDeployment, makeCurrentIfNone, type WorkerVersion } from '../../src/temporal/workerVersion';
+import { SWEEP_WORKFLOW_TYPE, callWorkflowId } from '../../src/shared/names';
+import { buildIdProblems, defaultBuildId, deploymentOptions, describeDeployment, makeCurrentIfNone, type WorkerVersion } from '../../src/temporal/workerVersion';
 import { startLinker } from '../../src/worker';
-import { callWatch, type CallWatchResult } from '../../src/workflows/callWatch';
-import { linker as linkerWorkflow } from '../../src/workflows/linker';
-import { sweep } from '../../src/workflows/sweep';
+import type { CallWatchResult } from '../../src/workflows/callWatch';
 import { startStack, type Stack } from '../helpers/stack';
 import { testTemporalCli, uniqueId, waitUntil } from '../helpers/temporal';
 
@@ -38,7 +36,7 @@ async function versioning(handle: WorkflowHandle): Promise<{ behavior: string; b
   return { behavior, buildId: info?.deploymentVersion?.buildId ?? undefined };
 }
 
-describe('Worker Versioning: callWatch pinned to its build, the linker auto-upgrades', function () {
+describe('Worker Versioning: callWatch pinned to its build, the linker and the sweep auto-upgrade', function () {
   this.timeout(180_000);
   let stack: Stack;
   const log = createLogger('test');
@@ -91,6 +89,9 @@ describe('Worker Versioning: callWatch pinned to its build, the linker auto-upgr
     const watchB = await watchOf(onB.callSid!);
     assert.deepEqual(await versioning(watchB), { behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: B.buildId });
     await waitUntil('the linker moved to B', async () => ((await versioning(linker)).buildId === B.buildId ? true : undefined), { timeoutMs: 30_000 });
+    const sweep = await client.workflow.start(SWEEP_WORKFLOW_TYPE, { taskQueue: stack.config.temporal.taskQueue, workflowId: uniqueId('sweep'), args: [{ dryRun: true }] });
+    await sweep.result();
+    assert.deepEqual(await versioning(sweep), { behavior: 'VERSIONING_BEHAVIOR_AUTO_UPGRADE', buildId: B.buildId });
 
     // Both calls end; A's watch does its remaining work (read the call, complete the stuck Task) on A.
     for (const r of [onA, onB]) stack.emu.admin.hangup(r.callSid!);
@@ -114,9 +115,18 @@ describe('Worker Versioning: callWatch pinned to its build, the linker auto-upgr
     assert.match(status, /^(draining|drained)$/, described.out);
   });
 
-  it('each workflow declares its behaviour: callWatch PINNED, sweep and linker AUTO_UPGRADE; the worker default is PINNED', () => {
-    const declared = (fn: unknown) => (fn as { workflowDefinitionOptions?: { versioningBehavior?: string } }).workflowDefinitionOptions?.versioningBehavior;
-    assert.deepEqual([declared(callWatch), declared(sweep), declared(linkerWorkflow)], ['PINNED', 'AUTO_UPGRADE', 'AUTO_UPGRADE']);
+  it('a versioned worker needs a build ID that names its build', () => {
+    const deployment = { name: 'unstick', setCurrent: 'if-none' as const };
+    assert.deepEqual(buildIdProblems(deployment, { version: '0.1.0', commit: '1a2b3c4d5e6f' }), []);
+    assert.deepEqual(buildIdProblems({ ...deployment, buildId: 'b-42' }, { version: '0.1.0' }), []);
+    assert.deepEqual(buildIdProblems(undefined, { version: '0.1.0' }), []);
+    const [line, ...more] = buildIdProblems(deployment, { version: '0.1.0' });
+    assert.deepEqual(more, []);
+    assert.match(line!, /^UNSTICK_DEPLOYMENT_NAME=unstick needs a build ID .*UNSTICK_BUILD_ID.*UNSTICK_GIT_COMMIT.*"0\.1\.0\+unknown"$/);
+    assert.equal(defaultBuildId({ version: '0.1.0', commit: '1a2b3c4d5e6f' }), '0.1.0+1a2b3c4d5e6f');
+  });
+
+  it('the worker default is PINNED (behaviours are declared per workflow, only on versioned workers)', () => {
     assert.deepEqual(deploymentOptions(A), { version: A, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' });
   });
 });
