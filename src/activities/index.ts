@@ -8,11 +8,12 @@ import { TWILIO_NOT_CONFIGURED } from '../shared/errorTypes';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { createCallActivities, type Limit } from './callActivities';
 import { createLinkActivities } from './linkActivities';
+import { twilioMetricsTap } from './metrics';
 import { createSweepActivities } from './sweepActivities';
 
 export interface ActivityDeps {
   config: Config;
-  /** Default: createTwilioClient(config.twilio) when credentials are configured. */
+  /** Default: createTwilioClient(config.twilio) when credentials are configured, its requests counted (unstick_twilio_requests). */
   twilio?: TwilioClient;
   /**
    * Cap on Twilio calls at once. Default: none when the client is created here (createTwilioClient caps requests in
@@ -31,7 +32,7 @@ function unconfiguredTwilio(): TwilioClient {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const twilio = deps.twilio ?? (deps.config.twilio.accountSid ? createTwilioClient(deps.config.twilio) : unconfiguredTwilio());
+  const twilio = deps.twilio ?? (deps.config.twilio.accountSid ? createTwilioClient(deps.config.twilio, twilioMetricsTap) : unconfiguredTwilio());
   const limit: Limit = deps.limit ?? (deps.twilio ? pLimit(deps.config.twilio.maxInFlight) : (fn) => fn());
   return {
     ...createSweepActivities({ twilio, limit }),

@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 
 import { TWILIO_AUTH_ERROR, TWILIO_BAD_REQUEST, TWILIO_RETRYABLE } from '../shared/errorTypes';
+import { recordRetryAfterWait } from './metrics';
 
 interface MaybeTwilioError {
   status?: number;
@@ -47,9 +48,8 @@ export function toActivityFailure(err: unknown, what: string): ApplicationFailur
     return ApplicationFailure.create({ message: detail, type: TWILIO_BAD_REQUEST, nonRetryable: true });
   }
   // 429, 5xx, 408/409/412 races, timeouts, resets: Twilio did not (fully) process it; retrying is safe.
-  return ApplicationFailure.create({
-    message: detail,
-    type: TWILIO_RETRYABLE,
-    nextRetryDelay: e.retryAfterMs && e.retryAfterMs > 0 ? e.retryAfterMs : undefined,
-  });
+  const nextRetryDelay = e.retryAfterMs && e.retryAfterMs > 0 ? e.retryAfterMs : undefined;
+  // Counted here, where the Retry-After becomes the activity's next retry delay.
+  if (nextRetryDelay !== undefined) recordRetryAfterWait(nextRetryDelay);
+  return ApplicationFailure.create({ message: detail, type: TWILIO_RETRYABLE, nextRetryDelay });
 }

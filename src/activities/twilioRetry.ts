@@ -3,6 +3,7 @@
  * safe to retry) and, for reads, transient 5xx/network failures are retried with backoff that honours Retry-After, so
  * one throttled request does not fail a whole page of work.
  */
+import { recordRetryAfterWait } from './metrics';
 import { twilioStatus } from './twilioErrors';
 
 export interface RetryOptions {
@@ -66,9 +67,10 @@ export async function withTwilioRetry<T>(fn: () => Promise<T>, opts: RetryOption
         throw err;
       }
       if (opts.aborted?.()) throw err;
+      const asked = retryAfterMs(err);
+      if (asked !== undefined) recordRetryAfterWait(asked);
       // Full jitter keeps many concurrent retries from arriving together again.
-      const delay = retryAfterMs(err) ?? Math.random() * Math.min(cap, base * 2 ** attempt);
-      await sleep(delay);
+      await sleep(asked ?? Math.random() * Math.min(cap, base * 2 ** attempt));
     }
   }
 }

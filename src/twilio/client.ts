@@ -45,6 +45,13 @@ export interface RawResponseInfo {
   headers: Record<string, unknown>;
 }
 
+/** A request that got no answer (connection refused or dropped, timeout). */
+export interface RawErrorInfo {
+  method: string;
+  uri: string;
+  error: unknown;
+}
+
 export interface TwilioHttpClientOptions extends RequestOptions {
   baseUrl?: string;
   /**
@@ -54,6 +61,8 @@ export interface TwilioHttpClientOptions extends RequestOptions {
   maxInFlight?: number;
   /** Called with every raw response (before the SDK parses it): used by contract tests and metrics. */
   onResponse?: (info: RawResponseInfo) => void;
+  /** Called for every request that got no answer, before the error is thrown: used by metrics. */
+  onError?: (info: RawErrorInfo) => void;
 }
 
 /**
@@ -65,6 +74,7 @@ export interface TwilioHttpClientOptions extends RequestOptions {
 export class TwilioHttpClient extends twilio.RequestClient {
   private readonly baseUrl?: string;
   private readonly onResponse?: (info: RawResponseInfo) => void;
+  private readonly onError?: (info: RawErrorInfo) => void;
   private readonly useAxios: boolean;
   private readonly inFlight?: <T>(fn: () => Promise<T>) => Promise<T>;
   readonly transport: UndiciTransport;
@@ -72,10 +82,11 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private basicAuth?: { user: string; pass: string; header: string; encoded: string };
 
   constructor(opts: TwilioHttpClientOptions = {}) {
-    const { baseUrl, onResponse, maxInFlight, ...rest } = opts;
+    const { baseUrl, onResponse, onError, maxInFlight, ...rest } = opts;
     super(rest);
     this.baseUrl = baseUrl;
     this.onResponse = onResponse;
+    this.onError = onError;
     if (maxInFlight !== undefined && maxInFlight > 0) this.inFlight = pLimit(maxInFlight);
     this.useAxios = !!rest.autoRetry || !!rest.validationClient || !!process.env.HTTP_PROXY;
     this.transport = new UndiciTransport({ keepAlive: this.keepAlive, keepAliveMsecs: rest.keepAliveMsecs, maxSockets: rest.maxSockets ?? 100, ca: rest.ca });
@@ -94,8 +105,15 @@ export class TwilioHttpClient extends twilio.RequestClient {
   override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
     const uri = twilioHostRewrite(opts.uri, this.baseUrl);
     const exchange = () => (this.useAxios || opts.logLevel === 'debug' ? super.request<TData>({ ...opts, uri }) : this.send<TData>(opts, uri));
-    const res = this.inFlight ? await this.inFlight(exchange) : await exchange();
-    this.onResponse?.({ method: String(opts.method).toUpperCase(), uri, statusCode: res.statusCode, body: res.body, headers: res.headers ?? {} });
+    const method = String(opts.method).toUpperCase();
+    let res: Response<TData>;
+    try {
+      res = this.inFlight ? await this.inFlight(exchange) : await exchange();
+    } catch (error) {
+      this.onError?.({ method, uri, error });
+      throw error;
+    }
+    this.onResponse?.({ method, uri, statusCode: res.statusCode, body: res.body, headers: res.headers ?? {} });
     const retryAfterMs = retryAfterOf(res.headers);
     if ((res.statusCode === 429 || res.statusCode === 503) && retryAfterMs !== undefined) {
       // The SDK's RestException drops headers; keep Twilio's Retry-After so activity retries can honour it.
@@ -174,9 +192,7 @@ function retryAfterOf(headers: unknown): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-export interface CreateTwilioClientOptions {
-  onResponse?: (info: RawResponseInfo) => void;
-}
+export type CreateTwilioClientOptions = Pick<TwilioHttpClientOptions, 'onResponse' | 'onError'>;
 
 export function createTwilioClient(config: TwilioConfig, opts: CreateTwilioClientOptions = {}): TwilioClient {
   if (!config.accountSid) throw new Error('TwilioConfig.accountSid is required (AC…)');
@@ -192,6 +208,7 @@ export function createTwilioClient(config: TwilioConfig, opts: CreateTwilioClien
     maxInFlight: config.maxInFlight,
     autoRetry: false,
     onResponse: opts.onResponse,
+    onError: opts.onError,
   });
   return twilio(username, password, {
     accountSid: config.accountSid,

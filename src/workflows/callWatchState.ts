@@ -21,6 +21,7 @@ import {
 } from '../shared/messages';
 import { CallSidKey, ExecutionSidKey, TaskSidKey, UnstickOutcomeKey } from '../shared/searchAttributes';
 import { OUTCOME } from '../policy/outcome';
+import { recordWatchLivePastMaxAge } from './metrics';
 
 export interface CallWatchResult {
   callSid: string;
@@ -186,6 +187,8 @@ export class CallWatch {
   }
 
   setOutcome(outcome: string): void {
+    // The outcome is carried across continue-as-new, so a watch is counted once however often it is set.
+    if (outcome === OUTCOME.liveFlagged && this.state.outcome !== OUTCOME.liveFlagged) recordWatchLivePastMaxAge();
     this.state.outcome = outcome;
     wf.upsertSearchAttributes([{ key: UnstickOutcomeKey, value: outcome }]);
   }

@@ -30,6 +30,7 @@ import {
   type SweepProgress,
   type SweepReport,
 } from '../shared/sweepTypes';
+import { recordSweepDuration } from './metrics';
 import { declareVersioning } from './versioning';
 
 function activities(opts: ResolvedSweepInput) {
@@ -221,6 +222,7 @@ export async function sweep(input: SweepInput = {}): Promise<SweepReport> {
   };
   details();
   wf.upsertSearchAttributes([{ key: UnstickOutcomeKey, value: outcomeOf(carried, opts.dryRun) }]);
+  recordSweepDuration(report.finishedAtMs - report.startedAtMs);
   return report;
 }
 

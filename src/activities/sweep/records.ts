@@ -2,6 +2,7 @@
 import type { PolicySettings } from '../../policy/types';
 import type { ExecutionPageInput, SweepActionKind, SweepActionRecord, TaskPageInput } from '../../shared/sweepTypes';
 import type { Guarded } from '../guardedWrite';
+import { recordSweepBacklog } from '../metrics';
 import type { PageState } from './pageState';
 
 export function policySettings(input: TaskPageInput | ExecutionPageInput): PolicySettings {
@@ -28,14 +29,17 @@ export function tally(
     case 'done':
       st.counts.closed[kind]++;
       st.record(base, 'done', atMs);
+      recordSweepBacklog(kind);
       return;
     case 'dry-run':
       st.counts.wouldClose[kind]++;
       st.record(base, 'dry-run', atMs);
+      recordSweepBacklog(kind);
       return;
     case 'capped':
       st.counts.capped++;
       st.record(base, 'capped', atMs);
+      recordSweepBacklog(kind);
       return;
     case 'already-closed':
       st.counts.alreadyClosed++;
