@@ -4,6 +4,7 @@
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Logger } from '../log';
+import { HISTOGRAM_BUCKETS } from '../shared/metricNames';
 import { DISCOVERY_TASK_QUEUE } from '../shared/names';
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -57,7 +58,8 @@ export function installRuntime(log: Logger, opts: { shutdownSignals?: NodeJS.Sig
       telemetryOptions: {
         logging: { filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN' }, forward: {} },
         // The SDK's metrics, and unstick's own recorded through its metric meter (src/activities/metrics.ts).
-        ...(opts.metricsAddress ? { metrics: { prometheus: { bindAddress: opts.metricsAddress } } } : {}),
+        // unstick's histograms are in seconds; the SDK's default buckets are milliseconds (50 … 10,000).
+        ...(opts.metricsAddress ? { metrics: { prometheus: { bindAddress: opts.metricsAddress, histogramBucketOverrides: HISTOGRAM_BUCKETS } } } : {}),
       },
       ...(opts.shutdownSignals ? { shutdownSignals: opts.shutdownSignals } : {}),
     });

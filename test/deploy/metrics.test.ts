@@ -136,6 +136,9 @@ describe('worker metrics on Prometheus (UNSTICK_METRICS_ADDRESS)', function () {
     assert.equal(sample(text, 'unstick_twilio_requests', { endpoint: CALL_ENDPOINT, status_class: '4xx' }), 1);
     assert.equal(sample(text, 'unstick_twilio_retry_after_seconds_count'), 1);
     assert.equal(sample(text, 'unstick_twilio_retry_after_seconds_sum'), 1);
+    // Buckets in seconds (src/shared/metricNames.ts), not the SDK's millisecond defaults: the 1 s wait is in le="1".
+    assert.equal(sample(text, 'unstick_twilio_retry_after_seconds_bucket', { le: '0.5' }), 0);
+    assert.equal(sample(text, 'unstick_twilio_retry_after_seconds_bucket', { le: '1' }), 1);
 
     // Writes: the watches' two, as the emulator applied them; the dry-run sweep's decisions, as its report says.
     assert.equal(sample(text, 'unstick_writes', { kind: 'complete-task', result: 'done' }), 1);
