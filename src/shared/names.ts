@@ -35,6 +35,8 @@ export const isMessagingChannel = (c: string): boolean => (MESSAGING_CHANNELS as
 export const VOICE_STATUS_PATH = '/twilio/voice/status';
 /** Where a Workspace's TaskRouter events come in (its Event Callback URL). */
 export const TASKROUTER_EVENTS_PATH = '/twilio/taskrouter/events';
+/** The webhook's liveness and readiness probes (not callbacks: never counted as one). */
+export const HEALTH_PATHS = ['/healthz', '/readyz'] as const;
 
 /** The webhook's URL for `path` under `baseUrl` (WEBHOOK_PUBLIC_URL, or where it listens). */
 export const webhookUrl = (baseUrl: string, path: string): string => `${baseUrl.replace(/\/+$/, '')}${path}`;

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { HEALTH_PATHS } from '../shared/names';
 
 /** What happened to a callback, beyond its status code. */
 export type CallbackOutcome = 'signalled' | 'already-closed' | 'ignored' | 'unavailable' | 'overloaded' | 'failed' | 'refused' | 'redirected-without-watch';
@@ -21,7 +22,7 @@ export interface WebhookMetrics {
   registry: Registry;
 }
 
-/** Counts every response of `app`. Routes are the registered paths (unknown paths count as `unmatched`). */
+/** Counts every response of `app` but the probes'. Routes are the registered paths (unknown paths count as `unmatched`). */
 export function instrumentWebhook(app: FastifyInstance): WebhookMetrics {
   const registry = new Registry();
   const callbacks = new Counter({
@@ -39,6 +40,7 @@ export function instrumentWebhook(app: FastifyInstance): WebhookMetrics {
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    if ((HEALTH_PATHS as readonly string[]).includes(route)) return;
     const status = reply.statusCode;
     const outcome = outcomes.get(reply) ?? (status === 302 ? 'signalled' : status < 300 ? 'signalled' : status === 503 ? 'unavailable' : 'refused');
     callbacks.inc({ route, outcome, status: String(status) });

@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config';
 import { callWatchSettingsFromConfig } from '../shared/callWatchSettings';
 import { callStatusSignal, taskLinkSignal, type CallWatchInput, type CallWatchSettings } from '../shared/messages';
-import { studioFlowWebhookUrl, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH } from '../shared/names';
+import { HEALTH_PATHS, studioFlowWebhookUrl, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH } from '../shared/names';
 import { callStartEstimate, parseTaskRouterEvent, parseVoiceStatus, type FormParams } from './params';
 import { hasValidSignature } from './signature';
 import { instrumentWebhook, noteOutcome, serveMetrics } from './metrics';
@@ -224,7 +224,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
   for (const url of [VOICE_STATUS_PATH, TASKROUTER_EVENTS_PATH]) {
     app.route({ method: [...OTHER_METHODS_THAN_POST], url, handler: async (_r, reply) => refuse(reply.header('allow', 'POST'), 405, 'method not allowed') });
   }
-  for (const url of ['/healthz', '/readyz']) {
+  for (const url of HEALTH_PATHS) {
     app.route({ method: [...OTHER_METHODS_THAN_GET], url, handler: async (_r, reply) => refuse(reply.header('allow', 'GET, HEAD'), 405, 'method not allowed') });
   }
   statsOf.set(app, () => starter.stats());
