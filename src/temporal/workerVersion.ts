@@ -128,6 +128,8 @@ export async function makeCurrentIfNone(
     if (state.currentBuildId) {
       if (state.currentBuildId !== version.buildId) {
         log.info(`deployment ${version.deploymentName}: current version is ${state.currentBuildId}; this worker (${version.buildId}) serves the watches pinned to it until it is made current`);
+      } else {
+        log.info(`deployment ${version.deploymentName}: this worker's build ${version.buildId} is current`);
       }
       return 'kept';
     }
