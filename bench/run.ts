@@ -1,5 +1,5 @@
 /**
- * Benchmark entry point: `npm run bench -- <name> [options]`. One benchmark so far: `sweep`.
+ * Benchmark entry point: `npm run bench -- <name> [options]`: sweep, webhook, traffic, watches.
  */
 import { main as sweepMain } from './sweepCli';
 
@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, (argv: string[]) => Promise<number>> = {
   sweep: sweepMain,
   webhook: (argv) => import('./webhook').then((m) => m.main(argv)),
   traffic: (argv) => import('./traffic').then((m) => m.main(argv)),
+  watches: (argv) => import('./watches').then((m) => m.main(argv)),
 };
 
 async function run(): Promise<void> {
