@@ -1,5 +1,5 @@
 /** The watches benchmark's report: its targets, bench/results/watches-<timestamp>.json and watches-latest.md. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CounterSnapshot } from '../src/emulator';
 import type { LinkerProgress } from '../src/shared/messages';
@@ -169,10 +169,27 @@ export function renderMarkdown(r: WatchesResult, jsonFile: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Rewrites watches-latest.md from the result in `jsonFile`; returns its path. */
+/** One line for each other watches-*.json in `dir`: its command line and headline figures. */
+function otherRuns(dir: string, except: string): string[] {
+  const lines: string[] = [];
+  for (const f of readdirSync(dir).filter((x) => /^watches-.*\.json$/.test(x) && x !== path.basename(except)).sort()) {
+    const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as WatchesResult;
+    const cs = checks(r);
+    lines.push(
+      `- \`${f}\` (${r.build.commit.slice(0, 10)}): \`${commandLine(r.options)}\` — worker RSS max ${mb(r.workerRssMb.max)} (${r.workerRssMb.maxPhase}), ${mb(r.workerRssMb.endOfIdle)} at the end of the idle window; ` +
+        `idle CPU ${r.idle.proc.cpuSecondsPerMinute.worker!.toFixed(2)} s/min; hang-up ${r.hangup.withinLimit}/${r.hangup.hungUp} within ${s1(r.hangup.limitMs)} (median/p95/max ${q(r.hangup.closeTime)}); ` +
+        `${cs.filter((c) => c.pass).length}/${cs.length} targets pass.`,
+    );
+  }
+  return lines;
+}
+
+/** Rewrites watches-latest.md from the result in `jsonFile`, listing the other runs kept in `dir`; returns its path. */
 export function renderLatest(r: WatchesResult, jsonFile: string, dir = path.resolve(__dirname, 'results')): string {
   const md = path.join(dir, 'watches-latest.md');
-  writeFileSync(md, renderMarkdown(r, path.relative(path.resolve(__dirname, '..'), jsonFile)));
+  const others = otherRuns(dir, jsonFile);
+  const text = renderMarkdown(r, path.relative(path.resolve(__dirname, '..'), jsonFile));
+  writeFileSync(md, others.length ? `${text}\nOther runs in bench/results:\n\n${others.join('\n')}\n` : text);
   return md;
 }
 
