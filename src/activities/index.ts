@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import type { Config } from '../config';
+import { callWatchSettingsFromConfig } from '../shared/callWatchSettings';
 import { TWILIO_NOT_CONFIGURED } from '../shared/errorTypes';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { createCallActivities, type Limit } from './callActivities';
@@ -37,6 +38,12 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSweepActivities({ twilio, limit }),
     ...createCallActivities({ twilio, limit }),
-    ...createLinkActivities({ twilio, limit, flowSids: deps.config.twilio.flowSids, workspaceSids: deps.config.twilio.workspaceSids }),
+    ...createLinkActivities({
+      twilio,
+      limit,
+      flowSids: deps.config.twilio.flowSids,
+      workspaceSids: deps.config.twilio.workspaceSids,
+      watch: { taskQueue: deps.config.temporal.taskQueue, settings: callWatchSettingsFromConfig(deps.config) },
+    }),
   };
 }

@@ -7,13 +7,14 @@
  *
  * Links only: nothing here reads a resource for a decision or writes anything. A watch reconciles on fresh reads.
  */
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Twilio } from 'twilio';
 import { isCallSid, parseTaskAttributes } from '../policy/attributes';
-import { checkCallSignal, emptyLinkCounts, linksSignal, type LinkCounts, type LinksEvent } from '../shared/messages';
+import { checkCallSignal, emptyLinkCounts, linksSignal, type CallWatchSettings, type LinkCounts, type LinksEvent } from '../shared/messages';
 import { CALL_WATCH_WORKFLOW_TYPE, callSidOfWorkflowId, callWorkflowId } from '../shared/names';
 import type { Limit } from './callActivities';
+import { startCallWatch } from '../temporal/startCallWatch';
 import { ownedByCallWatch } from './sweep/ownership';
 import { msOf } from './twilioFacts';
 import { toActivityFailure } from './twilioErrors';
@@ -24,6 +25,11 @@ export const LINK_OVERLAP_MS = 5_000;
 export const LINK_LOOKBACK_MS = 10 * 60_000;
 /** A link whose watch is not running yet (its first callback is still on the way) is tried again this long. */
 export const LINK_RETRY_MS = 30_000;
+/**
+ * A link whose call has no watch this long after it was first seen gets one, started by the linker: the call's
+ * callbacks were lost or the webhook was down. Long enough for a first callback on its way to start the watch itself.
+ */
+export const LINK_START_AFTER_MS = 10_000;
 /** At most this many unplaced links are carried to the next pass (the newest); the rest are left to discovery. */
 const MAX_PENDING = 500;
 const EXECUTION_PAGE_SIZE = 1000;
@@ -65,6 +71,8 @@ export interface LinkActivityDeps {
   workspaceSids: string[];
   /** Default: the worker's client (activity context). */
   temporal?: () => Client;
+  /** How the linker starts a watch for a call that has none (LINK_START_AFTER_MS); without it, such links wait for the sweep. */
+  watch?: { taskQueue: string; settings: CallWatchSettings };
   now?: () => number;
 }
 
@@ -242,6 +250,35 @@ export function createLinkActivities(deps: LinkActivityDeps) {
   }
 
   /**
+   * Starts the watch of each call that has none (or signals the one its webhook started meanwhile), with its links.
+   * A call whose watch already finished is not watched again (startCallWatch's REJECT_DUPLICATE). Returns the calls
+   * handled; a call whose start failed stays pending and is tried again next pass.
+   */
+  async function startWatches(links: LinksEvent[], counts: LinkPassResult): Promise<Set<string>> {
+    const done = new Set<string>();
+    const watch = deps.watch;
+    if (!watch || links.length === 0) return done;
+    const temporal = client();
+    const byCall = new Map(links.map((l) => [l.callSid, l]));
+    await signalAll([...byCall.keys()], async (callSid) => {
+      const l = byCall.get(callSid)!;
+      try {
+        const outcome = await startCallWatch(temporal, callSid, {
+          taskQueue: watch.taskQueue,
+          input: { startedBy: 'linker', settings: watch.settings },
+          summary: `call ${callSid} (its callbacks never came: started by the linker)`,
+          signal: { signal: linksSignal, event: l },
+        });
+        if (outcome.kind !== 'closed') counts.started++;
+        done.add(callSid);
+      } catch (err) {
+        log.warn('linker could not start a watch; tried again next pass', { callSid, error: String(err) });
+      }
+    });
+    return done;
+  }
+
+  /**
    * The backstop for lost final callbacks, in bulk: the running watches (one visibility query), then the account's
    * live calls (a Calls list per live status, paged to the end). A watched call that is not live any more is told
    * to read its Call, once. Cost: list pages ∝ live calls ÷ 1,000 per check, not a poll per watch.
@@ -301,7 +338,10 @@ export function createLinkActivities(deps: LinkActivityDeps) {
         firstTried.set(p.callSid, firstTriedMs);
       }
       const unplaced = await place([...links.values()], counts);
+      const unwatched = deps.watch ? unplaced.filter((l) => t - (firstTried.get(l.callSid) ?? t) >= LINK_START_AFTER_MS) : [];
+      const started = await startWatches(unwatched, counts);
       for (const l of unplaced) {
+        if (started.has(l.callSid)) continue;
         const since = firstTried.get(l.callSid) ?? t;
         if (t - since < LINK_RETRY_MS) cursor.pending.push({ ...l, firstTriedMs: since });
         else counts.unplaced++;

@@ -110,17 +110,20 @@ export interface LinkCounts {
   /** Watches signalled their links, and links given up on (no running watch within the retry window). */
   linked: number;
   unplaced: number;
+  /** Watches started by the linker for links whose call had none (its callbacks lost, or the webhook down). */
+  started: number;
   /** Watches told to read their Call by a live check (not among the live calls). */
   nudged: number;
 }
 
-const LINK_COUNT_KEYS = ['executionsListed', 'tasksListed', 'listRequests', 'taskFetches', 'linked', 'unplaced', 'nudged'] as const satisfies readonly (keyof LinkCounts)[];
+const LINK_COUNT_KEYS = ['executionsListed', 'tasksListed', 'listRequests', 'taskFetches', 'linked', 'unplaced', 'started', 'nudged'] as const satisfies readonly (keyof LinkCounts)[];
 
-export const emptyLinkCounts = (): LinkCounts => ({ executionsListed: 0, tasksListed: 0, listRequests: 0, taskFetches: 0, linked: 0, unplaced: 0, nudged: 0 });
+export const emptyLinkCounts = (): LinkCounts => ({ executionsListed: 0, tasksListed: 0, listRequests: 0, taskFetches: 0, linked: 0, unplaced: 0, started: 0, nudged: 0 });
 
 /** Adds `b`'s counts to `a`'s. */
 export function addLinkCounts(a: LinkCounts, b: LinkCounts): void {
-  for (const k of LINK_COUNT_KEYS) a[k] += b[k];
+  // Progress carried from a run before a key existed lacks it.
+  for (const k of LINK_COUNT_KEYS) a[k] = (a[k] ?? 0) + (b[k] ?? 0);
 }
 
 /** What the linker has done so far (its `state` query and the Web UI's current details). */
@@ -170,7 +173,7 @@ export interface CallWatchSettings {
 
 export interface CallWatchInput {
   callSid: string;
-  startedBy: 'webhook' | 'sweep' | 'manual';
+  startedBy: 'webhook' | 'sweep' | 'linker' | 'manual';
   settings: CallWatchSettings;
   from?: string;
   to?: string;

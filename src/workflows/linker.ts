@@ -43,9 +43,9 @@ function details(p: LinkerProgress, pending: number): string {
   return [
     `**linker** — ${p.passes} passes, last ${p.lastPassAtMs ? new Date(p.lastPassAtMs).toISOString() : '-'} (${p.lastPassMs ?? 0} ms)`,
     '',
-    `| listed Executions | listed Tasks | list pages | Task fetches | watches linked | unplaced | waiting for a watch | live checks | told to read their Call |`,
-    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    `| ${p.executionsListed} | ${p.tasksListed} | ${p.listRequests} | ${p.taskFetches} | ${p.linked} | ${p.unplaced} | ${pending} | ${p.liveChecks} | ${p.nudged} |`,
+    `| listed Executions | listed Tasks | list pages | Task fetches | watches linked | watches started | unplaced | waiting for a watch | live checks | told to read their Call |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| ${p.executionsListed} | ${p.tasksListed} | ${p.listRequests} | ${p.taskFetches} | ${p.linked} | ${p.started} | ${p.unplaced} | ${pending} | ${p.liveChecks} | ${p.nudged} |`,
   ].join('\n');
 }
 

@@ -128,7 +128,7 @@ describe('without a linker: watches wait briefly for a link, then discover on th
   });
 
   it('a checkCall that comes with the start (before the watch waits) is not lost: the watch reads its Call at once', async () => {
-    // No callbacks: the watch is started here, as by a webhook (so it would poll only after UNSTICK_POLL_WITH_CALLBACKS, 1 h).
+    // No callbacks: the watch is started here, as by a webhook (so it would poll only after UNSTICK_POLL_WITH_CALLBACKS, 2 h).
     const run = stack.emu.admin.createCall({ scenario: 'hangup-before-twiml', callbackEvents: [] });
     await stack.emu.admin.whenSettled(run.id);
     const handle = await stack.temporal.client.workflow.signalWithStart('callWatch', {
@@ -159,7 +159,7 @@ describe('linker live check: the backstop for a lost final callback when watches
   this.timeout(180_000);
   let stack: Stack;
   before(async () => {
-    // UNSTICK_POLL_WITH_CALLBACKS keeps its default (1 h): a webhook-started watch would not poll within this test.
+    // UNSTICK_POLL_WITH_CALLBACKS keeps its default (2 h): a webhook-started watch would not poll within this test.
     stack = await startStack({ env: { UNSTICK_LINKER_INTERVAL: '1s', UNSTICK_LINKER_LIVE_CHECK: '2s' } });
     await stack.startWorkers();
     await startLinker(stack.temporal.client, stack.config);
@@ -167,7 +167,7 @@ describe('linker live check: the backstop for a lost final callback when watches
   after(async () => stack?.teardown());
 
   it('a call whose final callback was lost is read within a live check and its stuck Execution ended', async () => {
-    assert.equal(stack.settings.pollWithCallbacksMs, 3_600_000);
+    assert.equal(stack.settings.pollWithCallbacksMs, 2 * 3_600_000);
     const before = stack.requests.length;
     const [r] = await runCalls(stack, ['lost-final-webhook']);
     assert.equal(r!.result.outcome, 'closed', r!.result.summary);
@@ -177,5 +177,56 @@ describe('linker live check: the backstop for a lost final callback when watches
     // The watch never polled: the Call was read once, when the live check told it to (plus the guarded writes' reads).
     const callReads = stack.requests.slice(before).filter((q) => q.method === 'GET' && q.uri.includes(`/Calls/${r!.run.callSid}`));
     assert.ok(callReads.length >= 1 && callReads.length <= 3, `${callReads.length} Call reads`);
+  });
+});
+
+describe('linker: a call whose callbacks never came gets its watch from the linker', function () {
+  this.timeout(180_000);
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ env: { UNSTICK_LINKER_INTERVAL: '1s', UNSTICK_GRACE_PERIOD: '2s' } });
+    await stack.startWorkers();
+    await startLinker(stack.temporal.client, stack.config);
+  });
+  after(async () => stack?.teardown());
+
+  it('every status callback and TaskRouter event lost: the linker starts each stuck call its watch, linked, and it is closed', async () => {
+    stack.emu.admin.setLimits({ dropStatusCallbacks: 1, dropTaskRouterEvents: 1 });
+    try {
+      const p0 = await linkerProgress(stack);
+      const results = await runCalls(stack, ['hangup-before-twiml', 'desync-pending', 'desync-assigned']);
+      for (const { run, result, handle } of results) {
+        assert.equal(result.outcome, 'closed', result.summary);
+        assert.equal(result.linkedBy?.execution, 'linker', JSON.stringify(result.linkedBy));
+        const input = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+        const started = JSON.parse(Buffer.from(input!.data!).toString()) as CallWatchInput;
+        assert.equal(started.startedBy, 'linker');
+        assert.match((await (await handle.describe()).staticSummary()) ?? '', /started by the linker/);
+        if (run.executionSid) assert.equal(stack.emu.admin.inspectExecution(run.executionSid)!.status, 'ended');
+        if (run.taskSid) assert.ok(['canceled', 'completed'].includes(stack.emu.admin.inspectTask(run.taskSid)!.status), run.scenario);
+      }
+      const p1 = await linkerProgress(stack);
+      assert.ok(p1.started - p0.started >= 3, JSON.stringify(p1));
+    } finally {
+      stack.emu.admin.setLimits({ dropStatusCallbacks: 0, dropTaskRouterEvents: 0 });
+    }
+  });
+
+  it('a call whose watch already finished is not watched again: the late link is dropped, nothing is started', async () => {
+    const [r] = await runCalls(stack, ['desync-pending']);
+    const first = await r!.handle.describe();
+    assert.equal(first.status.name, 'COMPLETED');
+    const p0 = await linkerProgress(stack);
+    // A Task created later for the same call (a callback request, say) is listed by the linker: its call's watch is closed.
+    stack.emu.admin.createTask({ attributes: { call_sid: r!.run.callSid, type: 'callback' } });
+    // Past LINK_START_AFTER_MS (10 s) at one pass a second: the linker has tried to start a watch for it.
+    const p1 = await waitUntil('the linker tries the link', async () => {
+      const p = await linkerProgress(stack);
+      return p.passes > p0.passes + 12 ? p : undefined;
+    }, { timeoutMs: 60_000 });
+    assert.equal(p1.started, p0.started, 'no watch counted as started');
+    const after = await r!.handle.describe();
+    assert.equal(after.runId, first.runId, 'no second run of the watch');
+    assert.equal(after.status.name, 'COMPLETED');
   });
 });
