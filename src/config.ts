@@ -97,7 +97,7 @@ const schema = z.object({
   UNSTICK_LINKER: bool(true),
   UNSTICK_LINKER_INTERVAL: duration('UNSTICK_LINKER_INTERVAL', '2s'),
   UNSTICK_LINK_WAIT: duration('UNSTICK_LINK_WAIT', '5s', { allowZero: true }),
-  UNSTICK_LINKER_LIVE_CHECK: duration('UNSTICK_LINKER_LIVE_CHECK', '30s', { allowZero: true }),
+  UNSTICK_LINKER_LIVE_CHECK: duration('UNSTICK_LINKER_LIVE_CHECK', '20s', { allowZero: true }),
   UNSTICK_POLL_WITH_CALLBACKS: duration('UNSTICK_POLL_WITH_CALLBACKS', '2h'),
   UNSTICK_MAX_CACHED_WORKFLOWS: int(200, 10, 1_000_000),
 
