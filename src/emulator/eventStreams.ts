@@ -155,7 +155,7 @@ export class EventStreamsEmitter {
     const url = `${sink.destination}${sink.destination.includes('?') ? '&' : '?'}bodySHA256=${hash}`;
     const signature = twilio.getExpectedTwilioSignature(this.authToken(), url, {});
     this.counters.batchesSent++;
-    let key = 'error';
+    let key: string;
     try {
       const res = await fetch(url, {
         method: 'POST',
