@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { getFreePort } from '../../src/util/freePort';
 import twilio from 'twilio';
 import type { ExecutionLinkEvent, TaskLinkEvent } from '../../src/shared/messages';
 import { callWorkflowId, EVENT_STREAMS_PATH } from '../../src/shared/names';
@@ -51,7 +53,7 @@ describe('Event Streams sink route (real Temporal dev server, real HTTP)', funct
     client = t.client;
     const captured = captureLog();
     logLines = captured.lines;
-    webhook = await startWebhook(testConfig(uniqueId('es-route'), t.address), client, { log: captured.log });
+    webhook = await startWebhook(testConfig(uniqueId('es-route'), t.address, { WEBHOOK_METRICS_ADDRESS: `127.0.0.1:${await getFreePort()}` }), client, { log: captured.log });
   });
   after(async function () {
     await webhook?.close();
@@ -135,5 +137,33 @@ describe('Event Streams sink route (real Temporal dev server, real HTTP)', funct
     assert.ok(line, 'the skip is logged');
     assert.match(String(line.reason), /execution_sid/);
     assert.ok(webhook.stats().signalled >= 1);
+    const metrics = await (await fetch(webhook.metricsUrl!)).text();
+    assert.match(metrics, /unstick_webhook_stream_events_total\{decision="skip",outcome="none"\} [1-9]/);
+    assert.match(metrics, /unstick_webhook_stream_events_total\{decision="task",outcome="signalled"\} [1-9]/);
+  });
+});
+
+describe('Event Streams sink route with Temporal unreachable', () => {
+  let dead: RunningWebhook;
+  let deadConnection: Connection;
+  before(async () => {
+    const address = `127.0.0.1:${await getFreePort()}`;
+    deadConnection = Connection.lazy({ address, connectTimeout: 500 });
+    dead = await startWebhook(testConfig(uniqueId('es-dead'), address), new Client({ connection: deadConnection }), { log: pino({ level: 'silent' }), temporalTimeoutMs: 1000, readinessTimeoutMs: 500 });
+  });
+  after(async () => {
+    await dead?.close();
+    await deadConnection?.close().catch(() => undefined);
+  });
+
+  it('answers 503 with Retry-After (the batch is not acknowledged) within the Sink\'s 5 s, and still 403 to a forged one', async () => {
+    const t0 = Date.now();
+    const res = await postBatch(dead.url, [execEvent(newCallSid(), EXEC())]);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '5');
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    assert.equal((await postBatch(dead.url, [execEvent(newCallSid(), EXEC())], { sign: 'wrong-token' })).status, 403);
+    // A batch with nothing to signal needs no Temporal: acknowledged.
+    assert.equal((await postBatch(dead.url, [{ specversion: '1.0', type: 'com.twilio.eventstreams.test-event', id: 't', data: {} }])).status, 200);
   });
 });
