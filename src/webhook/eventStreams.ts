@@ -79,6 +79,13 @@ export function registerEventStreamsRoute(app: FastifyInstance, deps: EventStrea
   void app.register(async (scope) => {
     // The signature covers the raw bytes: the body stays a string until it has been verified.
     scope.addContentTypeParser(/^application\/(cloudevents-batch\+)?json\b/i, { parseAs: 'string', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
+    scope.setErrorHandler((err: { statusCode?: number; code?: string; message?: string }, _request, reply) => {
+      const status = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      const error = status === 400 && err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'body must be application/json' : status === 413 ? 'body too large' : status === 500 ? 'internal error' : (err.message ?? 'bad request');
+      if (status === 500) log.error({ route, err: err.message }, 'unexpected error');
+      else log.info({ route, code: err.code, decision: 'refused', httpStatus: status }, error);
+      return refuse(reply, status, error);
+    });
     scope.post(route, async (request, reply) => {
       const raw = typeof request.body === 'string' ? request.body : undefined;
       if (raw === undefined) {

@@ -105,6 +105,7 @@ describe('Event Streams sink route (real Temporal dev server, real HTTP)', funct
       { name: 'body tampered after signing', opts: { tamper: true }, status: 403 },
       { name: 'no bodySHA256 in the URL', opts: { sign: 'no-hash' }, status: 403 },
       { name: 'form-encoded body', opts: { contentType: 'application/x-www-form-urlencoded' }, status: 400 },
+      { name: 'text/plain body', opts: { contentType: 'text/plain' }, status: 400 },
       { name: 'a signed body that is not a JSON array', opts: { rawBody: '{"specversion":"1.0"}' }, status: 400 },
       { name: 'a signed body that is not JSON', opts: { rawBody: '[{nope' }, status: 400 },
     ];
@@ -112,7 +113,9 @@ describe('Event Streams sink route (real Temporal dev server, real HTTP)', funct
       it(`${c.name} → ${c.status}`, async () => {
         const callSid = newCallSid();
         const res = await postBatch(webhook.url, [execEvent(callSid, EXEC())], c.opts);
-        assert.equal(res.status, c.status, await res.text());
+        const text = await res.text();
+        assert.equal(res.status, c.status, text);
+        if (c.name.endsWith('body') && c.status === 400) assert.match(text, /application\/json/);
         await assertNoWorkflow(client, callSid);
       });
     }
