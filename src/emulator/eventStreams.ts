@@ -151,15 +151,21 @@ export class EventStreamsEmitter {
     if (delay) await new Promise((r) => setTimeout(r, delay));
     if (this.closed) return;
     const body = JSON.stringify(events);
+    // fetch refuses a URL with credentials: they go, as Event Streams sends them, in a Basic Authorization header.
+    const dest = new URL(sink.destination);
+    const auth = dest.username ? `Basic ${Buffer.from(`${decodeURIComponent(dest.username)}:${decodeURIComponent(dest.password)}`).toString('base64')}` : undefined;
+    dest.username = '';
+    dest.password = '';
+    const destination = dest.toString();
     const hash = createHash('sha256').update(body).digest('hex');
-    const url = `${sink.destination}${sink.destination.includes('?') ? '&' : '?'}bodySHA256=${hash}`;
+    const url = `${destination}${destination.includes('?') ? '&' : '?'}bodySHA256=${hash}`;
     const signature = twilio.getExpectedTwilioSignature(this.authToken(), url, {});
     this.counters.batchesSent++;
     let key: string;
     try {
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-Twilio-Signature': signature, 'User-Agent': 'Twilio-Event-Streams' },
+        headers: { 'Content-Type': 'application/json', 'X-Twilio-Signature': signature, 'User-Agent': 'Twilio-Event-Streams', ...(auth ? { Authorization: auth } : {}) },
         body,
         signal: AbortSignal.timeout(5000), // the Sink's documented response timeout
       });

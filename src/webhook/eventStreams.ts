@@ -8,6 +8,7 @@
  * signalWithStart on the same workflow id callbacks use; the watch's handlers make duplicates and late events change
  * nothing. No event writes anything by itself: the watch's reconcile reads each resource fresh and the policy decides.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pino from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -27,6 +28,17 @@ export interface EventStreamsDeps {
   log: pino.Logger;
   registry: Registry;
   maxBodyBytes: number;
+  /** `user:password` (WEBHOOK_EVENT_STREAMS_BASIC_AUTH): when set, the Sink's Basic auth header must carry it. */
+  basicAuth?: string;
+}
+
+/** Event Streams sends the destination URL's user info as a Basic Authorization header on every request. */
+export function hasBasicAuth(expected: string, header: unknown): boolean {
+  if (typeof header !== 'string') return false;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!m) return false;
+  const got = createHash('sha256').update(Buffer.from(m[1]!, 'base64').toString('utf8')).digest();
+  return timingSafeEqual(got, createHash('sha256').update(expected).digest());
 }
 
 /** As signature.ts: the URL Twilio requested, from the public URL when configured. */
@@ -91,6 +103,10 @@ export function registerEventStreamsRoute(app: FastifyInstance, deps: EventStrea
       if (raw === undefined) {
         log.info({ route, decision: 'refused', httpStatus: 400 }, 'Event Streams body is not JSON');
         return refuse(reply, 400, 'body must be application/json');
+      }
+      if (deps.basicAuth !== undefined && !hasBasicAuth(deps.basicAuth, request.headers.authorization)) {
+        log.warn({ route, decision: 'refused', httpStatus: 401, authorization: request.headers.authorization ? 'invalid' : 'missing' }, 'Event Streams Basic auth check failed');
+        return refuse(reply.header('www-authenticate', 'Basic realm="unstick"'), 401, 'Basic auth required');
       }
       if (!hasValidBodySignature(deps.authToken, request.headers['x-twilio-signature'], requestedUrl(request, deps.publicUrl), raw)) {
         const present = typeof request.headers['x-twilio-signature'] === 'string';

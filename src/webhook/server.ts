@@ -215,7 +215,7 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     return answerAfterStart(outcome, reply, fields, ack);
   });
 
-  registerEventStreamsRoute(app, { accountSid, authToken, publicUrl, settings, starter, log, registry: metricsOf.get(app)!, maxBodyBytes: config.webhook.maxBodyBytes });
+  registerEventStreamsRoute(app, { accountSid, authToken, publicUrl, settings, starter, log, registry: metricsOf.get(app)!, maxBodyBytes: config.webhook.maxBodyBytes, ...(config.webhook.eventStreamsBasicAuth ? { basicAuth: config.webhook.eventStreamsBasicAuth } : {}) });
 
   app.get('/healthz', async (_request, reply) => reply.code(200).send({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

@@ -8,12 +8,12 @@ import { hasValidBodySignature } from '../../src/webhook/eventStreams';
 
 describe('emulator Event Streams Sink', () => {
   let emu: Emulator;
-  const received: { url: string; signature: string | undefined; body: string }[] = [];
+  const received: { url: string; signature: string | undefined; authorization: string | undefined; body: string }[] = [];
   const sinkServer = createServer((req: IncomingMessage, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      received.push({ url: req.url ?? '', signature: req.headers['x-twilio-signature'] as string | undefined, body });
+      received.push({ url: req.url ?? '', signature: req.headers['x-twilio-signature'] as string | undefined, authorization: req.headers.authorization, body });
       res.writeHead(200).end();
     });
   });
@@ -57,6 +57,23 @@ describe('emulator Event Streams Sink', () => {
     for (const t of ['com.twilio.studio.flow.execution.started', 'com.twilio.studio.flow.execution.ended', 'com.twilio.taskrouter.task.created', 'com.twilio.taskrouter.task.completed']) assert.ok(types.has(t), `${t} in ${[...types].join(', ')}`);
     const execs = received.flatMap((r) => (JSON.parse(r.body) as { type: string; data: { started_by?: string; execution_sid?: string } }[]).filter((e) => e.type.includes('execution')));
     assert.ok(execs.every((e) => e.data.started_by === run.callSid && e.data.execution_sid === run.executionSid));
+  });
+
+  it('credentials in the destination URL are sent as a Basic Authorization header, and the signed URL has none', async () => {
+    const withAuth = new URL(sinkUrl);
+    withAuth.username = 'sink';
+    withAuth.password = 'pw';
+    emu.admin.setEventStreamsSink({ destination: withAuth.toString() });
+    const before = received.length;
+    const run = emu.admin.createCall({ scenario: 'normal' });
+    await emu.admin.whenSettled(run.id);
+    await emu.admin.settleEventStreams();
+    const mine = received.slice(before);
+    assert.ok(mine.length > 0);
+    for (const r of mine) {
+      assert.equal(r.authorization, `Basic ${Buffer.from('sink:pw').toString('base64')}`);
+      assert.ok(hasValidBodySignature(emu.authToken, r.signature, `${new URL(sinkUrl).origin}${r.url}`, r.body));
+    }
   });
 
   it('drop: 1 delivers nothing and counts the dropped batches', async () => {

@@ -6,6 +6,7 @@ import { getFreePort } from '../../src/util/freePort';
 import twilio from 'twilio';
 import type { ExecutionLinkEvent, TaskLinkEvent } from '../../src/shared/messages';
 import { callWorkflowId, EVENT_STREAMS_PATH } from '../../src/shared/names';
+import { ConfigError } from '../../src/config';
 import { startWebhook, type RunningWebhook } from '../../src/webhook';
 import { startTestTemporal, uniqueId, type TestTemporal } from '../helpers/temporal';
 import { ACCOUNT, FLOW, PUBLIC_URL, TOKEN, WORKSPACE, assertNoWorkflow, captureLog, newCallSid, newTaskSid, signals, testConfig } from '../webhook/webhookHarness';
@@ -28,14 +29,14 @@ function taskEvent(callSid: string, taskSid: string, type = 'created', status = 
   };
 }
 
-interface SinkPost { sign?: 'valid' | 'wrong-token' | 'none' | 'no-hash'; tamper?: boolean; contentType?: string; rawBody?: string }
+interface SinkPost { sign?: 'valid' | 'wrong-token' | 'none' | 'no-hash'; tamper?: boolean; contentType?: string; rawBody?: string; headers?: Record<string, string> }
 
 /** Posts a batch as Event Streams does: JSON body, bodySHA256 in the query, X-Twilio-Signature over the full URL. */
 async function postBatch(base: string, events: unknown, opts: SinkPost = {}): Promise<Response> {
   const body = opts.rawBody ?? JSON.stringify(events);
   const hash = createHash('sha256').update(body).digest('hex');
   const path = opts.sign === 'no-hash' ? EVENT_STREAMS_PATH : `${EVENT_STREAMS_PATH}?bodySHA256=${hash}`;
-  const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json; charset=utf-8' };
+  const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json; charset=utf-8', ...opts.headers };
   if (opts.sign !== 'none') headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(opts.sign === 'wrong-token' ? 'not-the-token' : TOKEN, `${PUBLIC_URL}${path}`, {});
   const sent = opts.tamper ? body.replace(/"pending"/, '"assigned"').replace(/started/, 'ended') : body;
   return fetch(`${base}${path}`, { method: 'POST', headers, body: sent });
@@ -127,6 +128,34 @@ describe('Event Streams sink route (real Temporal dev server, real HTTP)', funct
     });
     it('GET → 405', async () => {
       assert.equal((await fetch(`${webhook.url}${EVENT_STREAMS_PATH}`)).status, 405);
+    });
+  });
+
+  describe('with WEBHOOK_EVENT_STREAMS_BASIC_AUTH (credentials in the Sink destination URL)', () => {
+    let guarded: RunningWebhook;
+    const basic = (v: string) => ({ authorization: `Basic ${Buffer.from(v).toString('base64')}` });
+    before(async () => {
+      guarded = await startWebhook(testConfig(uniqueId('es-basic'), t.address, { WEBHOOK_EVENT_STREAMS_BASIC_AUTH: 'sink:s3cret:with-colon' }), client, { log: pino({ level: 'silent' }) });
+    });
+    after(async () => guarded?.close());
+
+    it('requires the Basic credentials (401) and still the signature (403)', async () => {
+      const missing = await postBatch(guarded.url, [execEvent(newCallSid(), EXEC())]);
+      assert.equal(missing.status, 401);
+      assert.equal(missing.headers.get('www-authenticate'), 'Basic realm="unstick"');
+      assert.equal((await postBatch(guarded.url, [execEvent(newCallSid(), EXEC())], { headers: basic('sink:wrong') })).status, 401);
+      assert.equal((await postBatch(guarded.url, [execEvent(newCallSid(), EXEC())], { headers: { authorization: 'Bearer x' } })).status, 401);
+      assert.equal((await postBatch(guarded.url, [execEvent(newCallSid(), EXEC())], { headers: basic('sink:s3cret:with-colon'), sign: 'wrong-token' })).status, 403);
+      const callSid = newCallSid();
+      assert.equal((await postBatch(guarded.url, [execEvent(callSid, EXEC())], { headers: basic('sink:s3cret:with-colon') })).status, 200);
+      assert.deepEqual((await signals(client, callSid)).map((s) => s.name), ['executionLink']);
+    });
+
+    it('a value that is not user:password stops start-up naming the variable', () => {
+      assert.throws(
+        () => testConfig('q', t.address, { WEBHOOK_EVENT_STREAMS_BASIC_AUTH: 'no-colon' }),
+        (err: unknown) => err instanceof ConfigError && err.problems.length === 1 && err.problems[0]!.startsWith('WEBHOOK_EVENT_STREAMS_BASIC_AUTH='),
+      );
     });
   });
 
