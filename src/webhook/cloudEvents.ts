@@ -45,7 +45,7 @@ function isoMs(raw: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** The raw body of one sink request: a JSON array of CloudEvents. Anything else is refused whole (400). */
+/** The raw body of one sink request: a JSON array of CloudEvents (or one CloudEvent). Anything else is refused whole (400). */
 export function parseEventBatch(raw: string, accountSid: string): BatchParse {
   let body: unknown;
   try {
@@ -53,6 +53,9 @@ export function parseEventBatch(raw: string, accountSid: string): BatchParse {
   } catch {
     return { ok: false, reason: 'body is not JSON' };
   }
+  // Twilio documents batches as arrays; whether a Sink with `batch_events: false` wraps its one event is not
+  // documented, so a single CloudEvent object (it has `specversion`) is taken as a batch of one.
+  if (isObject(body) && 'specversion' in body) return { ok: true, events: [parseCloudEvent(body, accountSid)] };
   if (!Array.isArray(body)) return { ok: false, reason: 'body is not a JSON array of CloudEvents' };
   return { ok: true, events: body.map((e) => parseCloudEvent(e, accountSid)) };
 }

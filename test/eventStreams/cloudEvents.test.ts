@@ -96,6 +96,9 @@ describe('Event Streams CloudEvents parser (pure)', () => {
   it('a batch must be a JSON array; one bad event does not spoil the others', () => {
     assert.deepEqual(parseEventBatch('{nope', ACCOUNT), { ok: false, reason: 'body is not JSON' });
     assert.equal(parseEventBatch('{"type":"x"}', ACCOUNT).ok, false);
+    assert.equal(parseEventBatch('"x"', ACCOUNT).ok, false);
+    const single = parseEventBatch(JSON.stringify(cloudEvent('com.twilio.studio.flow.execution.started', execData())), ACCOUNT);
+    assert.ok(single.ok && single.events.length === 1 && single.events[0]!.kind === 'execution', 'one CloudEvent object is a batch of one');
     const batch = parseEventBatch(JSON.stringify([cloudEvent('com.twilio.studio.flow.execution.started', execData()), 'junk', cloudEvent('com.twilio.taskrouter.task.created', taskData())]), ACCOUNT);
     assert.ok(batch.ok);
     assert.deepEqual(batch.events.map((e) => e.kind), ['execution', 'skip', 'task']);

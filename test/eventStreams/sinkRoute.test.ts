@@ -107,7 +107,7 @@ describe('Event Streams sink route (real Temporal dev server, real HTTP)', funct
       { name: 'no bodySHA256 in the URL', opts: { sign: 'no-hash' }, status: 403 },
       { name: 'form-encoded body', opts: { contentType: 'application/x-www-form-urlencoded' }, status: 400 },
       { name: 'text/plain body', opts: { contentType: 'text/plain' }, status: 400 },
-      { name: 'a signed body that is not a JSON array', opts: { rawBody: '{"specversion":"1.0"}' }, status: 400 },
+      { name: 'a signed body that is not a JSON array', opts: { rawBody: '{"type":"com.twilio.studio.flow.execution.started"}' }, status: 400 },
       { name: 'a signed body that is not JSON', opts: { rawBody: '[{nope' }, status: 400 },
     ];
     for (const c of cases) {
