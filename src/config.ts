@@ -123,6 +123,11 @@ const schema = z.object({
   /** Concurrent signalWithStart calls to Temporal; more callbacks wait in a queue of WEBHOOK_MAX_QUEUED. */
   WEBHOOK_MAX_IN_FLIGHT: int(32, 1, 10_000),
   WEBHOOK_MAX_QUEUED: int(1000, 0, 1_000_000),
+  /** user:password of the Event Streams Sink's destination URL: when set, its Basic auth is required too. */
+  WEBHOOK_EVENT_STREAMS_BASIC_AUTH: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^[^:]+:.+$/.test(v), { message: 'must be user:password, the credentials in the Event Streams Sink destination URL' }),
   /** Where the webhook serves its Prometheus /metrics (a listener of its own, not the port Twilio reaches). */
   WEBHOOK_METRICS_ADDRESS: z
     .string()
@@ -223,6 +228,8 @@ export interface WebhookConfig {
   maxQueued?: number;
   /** host:port of the webhook's Prometheus /metrics listener, when set. */
   metricsAddress?: string;
+  /** The Event Streams Sink's Basic auth credentials (`user:password`), required on its route when set. */
+  eventStreamsBasicAuth?: string;
 }
 
 export interface Config {
@@ -369,6 +376,7 @@ export function loadConfig(env?: Env, opts: { dotenvPath?: string } = {}): Confi
       maxInFlight: e.WEBHOOK_MAX_IN_FLIGHT,
       maxQueued: e.WEBHOOK_MAX_QUEUED,
       metricsAddress: e.WEBHOOK_METRICS_ADDRESS || undefined,
+      ...(e.WEBHOOK_EVENT_STREAMS_BASIC_AUTH ? { eventStreamsBasicAuth: e.WEBHOOK_EVENT_STREAMS_BASIC_AUTH } : {}),
     },
   };
 }

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { connectTemporal } from '../client';
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../log';
-import { TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, webhookUrl } from '../shared/names';
+import { EVENT_STREAMS_PATH, TASKROUTER_EVENTS_PATH, VOICE_STATUS_PATH, webhookUrl } from '../shared/names';
 import { startWebhook, type RunningWebhook } from '../webhook';
 import { EXIT_CONFIG, getConfig } from './context';
 import { sandboxEmulator } from './emulator';
@@ -26,6 +26,7 @@ function logListening(log: Logger, config: Config, running: RunningWebhook): voi
       listen: running.url,
       voiceStatusCallback: webhookUrl(running.publicUrl, VOICE_STATUS_PATH),
       taskRouterEventCallback: webhookUrl(running.publicUrl, TASKROUTER_EVENTS_PATH),
+      eventStreamsSink: webhookUrl(running.publicUrl, EVENT_STREAMS_PATH),
       flowRedirects: Object.keys(config.webhook.flowRedirects).length,
       taskQueue: config.temporal.taskQueue,
       ...(running.metricsUrl ? { metrics: running.metricsUrl } : {}),

@@ -12,6 +12,7 @@ import type { CreateCallParams, ScenarioRun } from './simulator';
 import type { CallStatus, ExecutionStatus, TaskStatus } from './state';
 import type { TrafficOptions, TrafficStatus } from './traffic';
 import type { WebhookDelivery } from './webhooks';
+import type { EventStreamsCounters, EventStreamsSink } from './eventStreams';
 
 export interface ClockState {
   now: string;
@@ -129,6 +130,22 @@ export class EmulatorAdmin {
     if (l.dropTaskRouterEvents !== undefined) this.core.faults.dropTaskRouterEvents = l.dropTaskRouterEvents;
     if (l.evaluateTaskAttributesRps !== undefined) this.core.evaluateRate.limitPerSecond = l.evaluateTaskAttributesRps;
     return this.core.faults.list();
+  }
+  /**
+   * Configures (or, with undefined, removes) the account's Event Streams webhook Sink and its subscription: the
+   * Studio execution and TaskRouter task events from now on go there in signed CloudEvents batches, with the given
+   * faults (drop, duplicate, delay, reorder).
+   */
+  setEventStreamsSink(sink: EventStreamsSink | undefined): EventStreamsSink | undefined {
+    this.core.eventStreams.configure(sink);
+    return this.core.eventStreams.sink;
+  }
+  eventStreams(): { sink: EventStreamsSink | undefined; counters: EventStreamsCounters } {
+    return { sink: this.core.eventStreams.sink, counters: { ...this.core.eventStreams.counters, answers: { ...this.core.eventStreams.counters.answers } } };
+  }
+  /** Sends every gathered batch and waits for the answers. */
+  settleEventStreams(): Promise<void> {
+    return this.core.eventStreams.settle();
   }
   clearFaults(): void {
     this.core.faults.clear();

@@ -10,6 +10,7 @@ import type { Store } from './state';
 import type { Studio } from './studio';
 import type { TaskRouter } from './taskrouter';
 import type { WebhookSender } from './webhooks';
+import type { EventStreamsEmitter } from './eventStreams';
 
 export interface EmulatorSettings {
   /** Task list items: `full` attributes (the spec's example) or `null` (the spec's description). */
@@ -34,6 +35,8 @@ export interface Core {
   evaluateRate: RateWindow;
   acct: SeededAccount;
   webhooks: WebhookSender;
+  /** The Event Streams webhook Sink, when one is configured (`admin.setEventStreamsSink`). */
+  eventStreams: EventStreamsEmitter;
   rng: Rng;
   settings: EmulatorSettings;
   baseUrl(): string;

@@ -23,6 +23,7 @@ import type { Task, TrEvent } from './state';
 import { Studio } from './studio';
 import { TaskRouter } from './taskrouter';
 import { WebhookSender } from './webhooks';
+import { EventStreamsEmitter } from './eventStreams';
 
 export { SCENARIOS, SCENARIO_NAMES } from './scenarios';
 export type { ScenarioName, ScenarioExpectation, ScenarioInfo } from './scenarios';
@@ -36,6 +37,7 @@ export type { SeededAccount } from './seed';
 export type { SeedTasksOptions, SeedTasksResult, SeedExecutionsOptions, SeedExecutionsResult, SeedTaskCategory } from './bulkSeed';
 export type { EmulatorAdmin, Snapshot, RunState, ClockState, WorkspaceSettings, NumberSettings } from './admin';
 export type { WebhookDelivery } from './webhooks';
+export type { EventStreamsSink, EventStreamsCounters } from './eventStreams';
 export type { EmulatorSettings } from './core';
 export { EmulatedClock } from './clock';
 export { EmulatorAdminClient } from './adminClient';
@@ -98,6 +100,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const simDefaults: SimulatorDefaults = { ringMs: 40, talkMs: 150, wrapMs: 60, stepMs: 5, callbackEvents: DEFAULT_EVENTS, ...opts.simulator };
   const core: Core = {
     store, clock, studio, tr, faults, counters, acct, webhooks, rng, settings,
+    eventStreams: new EventStreamsEmitter(() => acct.authToken, new Rng(`${String(seed)}:event-streams`)),
     hooks: new ResponseHooks(),
     evaluateRate: new RateWindow(opts.evaluateTaskAttributesRps ?? 3),
     seeder: new BulkSeeder(store, studio, tr, acct, rng),
@@ -106,6 +109,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   };
 
   store.taskListeners.push((ev, task) => deliverTaskRouterEvent(core, ev, task));
+  store.taskListeners.push((ev, task) => task && core.eventStreams.task(ev, task));
+  store.executionListeners.push((ex, event) => core.eventStreams.execution(ex, event, clock.now()));
 
   const reset = () => {
     core.sim.close();
@@ -118,6 +123,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     Object.assign(settings, { taskListAttributes: 'full', executionListContext: 'full', adminOpenOnLoopback: true, ...opts.settings });
     counters.reset();
     webhooks.log.length = 0;
+    core.eventStreams.configure(undefined);
+    core.eventStreams.resetCounters();
     acct = seedAccount(store, seed, { accountSid: opts.accountSid, authToken: opts.authToken });
     core.acct = acct;
     core.seeder = new BulkSeeder(store, studio, tr, acct, rng);
@@ -162,6 +169,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       clearInterval(purge);
       core.sim.close();
       webhooks.close();
+      core.eventStreams.close();
       await app.close();
     },
   };

@@ -38,6 +38,8 @@ export class Store {
   private closedQueue: Task[] = [];
   readonly blockedCalls: { callSid: string; flowSid: string; from: string; blockedByExecutionSid: string; at: number }[] = [];
   taskListeners: TaskEventListener[] = [];
+  /** Told when an Execution starts (added active) or ends: the Event Streams emitter's Studio events. */
+  executionListeners: ((ex: Execution, event: 'started' | 'ended') => void)[] = [];
 
   /** Forgets every record (admin reset); listeners and the sequence counter survive. */
   clear(): void {
@@ -135,6 +137,7 @@ export class Store {
     this.execIndex(ex.flowSid, ex.status).add(ex);
     if (ex.callSid) this.executionByCall.set(ex.callSid, ex);
     if (ex.status === 'active') {
+      for (const l of this.executionListeners) l(ex, 'started');
       let byContact = this.activeByContact.get(ex.flowSid);
       if (!byContact) this.activeByContact.set(ex.flowSid, (byContact = new Map()));
       bump(byContact, ex.contactAddress).add(ex);
@@ -154,6 +157,7 @@ export class Store {
     ex.status = 'ended';
     ex.dateUpdated = at;
     this.execIndex(ex.flowSid, 'ended').add(ex);
+    for (const l of this.executionListeners) l(ex, 'ended');
   }
   deleteExecution(ex: Execution): void {
     this.endExecution(ex);

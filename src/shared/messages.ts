@@ -42,7 +42,21 @@ export interface LinksEvent {
   task?: { workspaceSid: string; taskSid: string; assignmentStatus?: string };
 }
 
+/**
+ * A Studio Execution of this call, from an Event Streams `com.twilio.studio.flow.execution.*` event whose
+ * `started_by` is the call. Only a link, as the linker's: the reconcile reads the Execution fresh before deciding.
+ */
+export interface ExecutionLinkEvent {
+  callSid: string;
+  flowSid: string;
+  executionSid: string;
+  /** The event type it came from (started / ended): informational, never a reason to write. */
+  eventType: string;
+  timestampMs?: number;
+}
+
 export const callStatusSignal = defineSignal<[CallStatusEvent]>('callStatus');
+export const executionLinkSignal = defineSignal<[ExecutionLinkEvent]>('executionLink');
 export const taskLinkSignal = defineSignal<[TaskLinkEvent]>('taskLink');
 export const linksSignal = defineSignal<[LinksEvent]>('links');
 /**
@@ -95,7 +109,7 @@ export interface CallWatchState {
   dryRun: boolean;
   /** Status callbacks heard from the webhook (absent: none). */
   callbacks?: number;
-  /** Where the links came from: `linker`, `event` (TaskRouter via the webhook), `discovery`. */
+  /** Where the links came from: `linker`, `event` (TaskRouter or Event Streams via the webhook), `discovery`. */
   linkedBy?: { execution?: string; task?: string };
 }
 
@@ -173,7 +187,11 @@ export interface CallWatchSettings {
 
 export interface CallWatchInput {
   callSid: string;
-  startedBy: 'webhook' | 'sweep' | 'linker' | 'manual';
+  /**
+   * `event-streams`: started from an Event Streams event; `linker`: by the linker for a call with no watch. Neither has
+   * heard a callback, so it polls its call as such.
+   */
+  startedBy: 'webhook' | 'event-streams' | 'sweep' | 'linker' | 'manual';
   settings: CallWatchSettings;
   from?: string;
   to?: string;

@@ -35,6 +35,8 @@ export const isMessagingChannel = (c: string): boolean => (MESSAGING_CHANNELS as
 export const VOICE_STATUS_PATH = '/twilio/voice/status';
 /** Where a Workspace's TaskRouter events come in (its Event Callback URL). */
 export const TASKROUTER_EVENTS_PATH = '/twilio/taskrouter/events';
+/** Where an Event Streams webhook sink posts its CloudEvents batches (the Sink's destination). */
+export const EVENT_STREAMS_PATH = '/twilio/event-streams';
 /** The webhook's liveness and readiness probes (not callbacks: never counted as one). */
 export const HEALTH_PATHS = ['/healthz', '/readyz'] as const;
 

@@ -15,6 +15,7 @@ import { callStartEstimate, parseTaskRouterEvent, parseVoiceStatus, type FormPar
 import { hasValidSignature } from './signature';
 import { instrumentWebhook, noteOutcome, serveMetrics } from './metrics';
 import { createCallWatchStarter, type StartOutcome, type StarterStats } from './starter';
+import { registerEventStreamsRoute } from './eventStreams';
 
 export interface WebhookDeps {
   config: Config;
@@ -213,6 +214,8 @@ export function createWebhookServer(deps: WebhookDeps): FastifyInstance {
     const fields = { route, callSid: link.callSid, taskSid: link.taskSid, eventType: link.eventType, ms: now() - received };
     return answerAfterStart(outcome, reply, fields, ack);
   });
+
+  registerEventStreamsRoute(app, { accountSid, authToken, publicUrl, settings, starter, log, registry: metricsOf.get(app)!, maxBodyBytes: config.webhook.maxBodyBytes, ...(config.webhook.eventStreamsBasicAuth ? { basicAuth: config.webhook.eventStreamsBasicAuth } : {}) });
 
   app.get('/healthz', async (_request, reply) => reply.code(200).send({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

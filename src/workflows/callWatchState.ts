@@ -10,6 +10,7 @@ import { isTerminalCallStatus, TASK_STATUSES, type TaskAssignmentStatus } from '
 import {
   callStatusSignal,
   checkCallSignal,
+  executionLinkSignal,
   linksSignal,
   reconcileNowUpdate,
   stateQuery,
@@ -96,6 +97,10 @@ export class CallWatch {
     });
     wf.setHandler(taskLinkSignal, (ev) => {
       if (ev.callSid === st.callSid) this.linkTask(ev, 'event');
+    });
+    // Event Streams' Studio events: the Execution's place only; a duplicate or a late `ended` changes nothing.
+    wf.setHandler(executionLinkSignal, (ev) => {
+      if (ev.callSid === st.callSid) this.linkExecution(ev.flowSid, ev.executionSid, 'event');
     });
     // The linker's links: where the Execution and the Task are, nothing more (the reconcile reads them fresh).
     wf.setHandler(linksSignal, (ev) => {

@@ -73,6 +73,9 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
     return t;
   });
   app.get('/_emulator/faults', cfg, async () => admin().faults());
+  app.get('/_emulator/event-streams', cfg, async () => admin().eventStreams());
+  app.put('/_emulator/event-streams', cfg, async (req) => wrap(() => ({ sink: admin().setEventStreamsSink(body(req.body) as never) ?? null })));
+  app.delete('/_emulator/event-streams', cfg, async () => ({ sink: admin().setEventStreamsSink(undefined) ?? null }));
   app.put('/_emulator/faults', cfg, async (req) => wrap(() => admin().setFaults(body(req.body) as Partial<FaultSettings>)));
   app.post('/_emulator/faults', cfg, async (req, reply) => reply.code(201).send({ id: wrap(() => admin().addFault(body(req.body) as never)) }));
   app.post('/_emulator/limits', cfg, async (req) => wrap(() => admin().setLimits(body(req.body) as Parameters<EmulatorAdmin['setLimits']>[0])));
