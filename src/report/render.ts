@@ -4,6 +4,7 @@
  * are drawn (`#charts-rendered`), which the headless-browser test checks.
  */
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import Table from 'cli-table3';
 import type { StuckReport } from './aggregate';
 
@@ -33,9 +34,10 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 /** JSON safe inside a <script> element. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
+/** Chart.js's UMD build (its package exports only the ESM/CJS entry, whose folder holds it). */
 let chartJs: string | undefined;
 function chartLibrary(): string {
-  chartJs ??= readFileSync(require.resolve('chart.js/dist/chart.umd.js'), 'utf8').replace(/<\/script/gi, '<\\/script');
+  chartJs ??= readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8').replace(/<\/script/gi, '<\\/script');
   return chartJs;
 }
 
