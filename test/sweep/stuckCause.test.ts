@@ -3,7 +3,9 @@
  * revision, the number called, and the cause. Real Temporal, real sweep workflow, emulator through the SDK.
  */
 import assert from 'node:assert/strict';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { SWEEP_WORKFLOW_TYPE } from '../../src/shared/names';
+import type { SweepReport } from '../../src/shared/sweepReport';
+import { startTestTemporal, uniqueId, type TestTemporal } from '../helpers/temporal';
 import { runSweep, startRig, testInput, type SweepRig } from './harness';
 
 const HOUR = 3_600_000;
@@ -31,7 +33,17 @@ describe('sweep: where Executions get stuck', function () {
     const sms = s.seedExecutions({ count: 1, kind: 'sms', ageMs: 3 * HOUR, lastStepAgeMs: 2 * HOUR });
     s.resetCounters();
 
-    const report = await runSweep(t, rig, testInput(rig, { executionThresholdMs: 5_000, channels: ['voice', 'sms'] }));
+    const worker = await rig.worker();
+    const { report, details } = await worker.runUntil(async () => {
+      const h = await t.client.workflow.start(SWEEP_WORKFLOW_TYPE, { taskQueue: rig!.taskQueue, workflowId: uniqueId('sweep-stuck'), args: [testInput(rig!, { executionThresholdMs: 5_000, channels: ['voice', 'sms'] })] });
+      const r = (await h.result()) as SweepReport;
+      const meta = (await h.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+      return { report: r, details: meta.currentDetails ?? '' };
+    });
+    // The Web UI's current details show the top causes, each with its audit check.
+    assert.match(details, /### Where Executions got stuck \(top causes\)/);
+    assert.match(details, /\| Send & Wait without timeout \| 1 \| send-and-wait-timeout \|/);
+    assert.match(details, /\| 2 \| status-callback \|/);
 
     const ended = report.actions.filter((a) => a.kind === 'end-execution');
     assert.equal(ended.length, 3, JSON.stringify(report.actions));
