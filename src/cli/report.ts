@@ -4,7 +4,7 @@
  * "Where Executions get stuck".
  */
 import { writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { connectTemporal } from '../client';
 import { parseDurationMs } from '../configValues';
@@ -41,16 +41,22 @@ export function register(program: Command): void {
   program
     .command('report')
     .description('where Executions got stuck: by Flow and widget, number, cause and over time, from the workflows\' results')
-    .option('--since <duration>', 'window ending now: 7d, 24h, 30m', '7d')
+    .option('--since <duration>', 'window ending now: 7d, 24h, 30m', (v: string) => {
+      try {
+        sinceMsOf(v, Date.now());
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+      return v;
+    }, '7d')
     .option('--html <file>', 'also write an HTML page with charts (opens offline)')
     .option('--json', 'print the aggregated report as JSON')
     .option('--max-workflows <n>', 'read at most this many workflow results (default 5000)', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--max-workflows must be a whole number ≥ 1, got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--max-workflows must be a whole number ≥ 1, got ${JSON.stringify(v)}`);
       return n;
     })
     .action(async (opts: ReportCommandOptions) => {
-      sinceMsOf(opts.since, Date.now());
       const config = getConfig();
       const { connection, client } = await connectTemporal(config.temporal);
       try {
