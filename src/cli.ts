@@ -8,6 +8,7 @@ import { EXIT_CONFIG, EXIT_FAILURE, getConfig } from './cli/context';
 import * as audit from './cli/audit';
 import * as emulator from './cli/emulator';
 import * as envFile from './cli/envFile';
+import * as report from './cli/report';
 import * as schedule from './cli/schedule';
 import * as setup from './cli/setup';
 import * as sweep from './cli/sweep';
@@ -27,6 +28,7 @@ const COMMANDS: Array<{ register(program: Command): void }> = [
   webhook,
   emulator,
   sweep,
+  report,
   schedule,
   watch,
   temporal,

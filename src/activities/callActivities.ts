@@ -11,6 +11,7 @@ import { decideExecution } from '../policy/execution';
 import { decideTask } from '../policy/task';
 import type { CallFacts, PolicySettings } from '../policy/types';
 import type { ReconcileResult } from '../shared/messages';
+import { readStuckRecord, stuckInput } from './stuckFacts';
 import { guardedExecutionWrite, guardedTaskWrite, type Guarded } from './guardedWrite';
 import { executionPort, fetchCallFacts, taskPort, type PortDeps } from './twilioPorts';
 import { callFacts, triggerFromContext } from './twilioFacts';
@@ -196,7 +197,11 @@ export function createCallActivities(deps: CallActivityDeps) {
           decide: (execution, call, flow) =>
             decideExecution({ nowMs: now(), execution, call, flow, watchedCallSid: input.call.sid, settings: input.settings }),
         });
-        return resultOf(g);
+        const r = resultOf(g);
+        if (g.action.kind === 'end-execution' && (g.result === 'done' || g.result === 'dry-run')) {
+          r.stuck = await readStuckRecord(ports, stuckInput(input.flowSid, g.facts, g.call ?? input.call));
+        }
+        return r;
       } catch (err) {
         throw toActivityFailure(err, `reconcile Execution ${input.executionSid}`);
       }

@@ -3,6 +3,7 @@
  * Imported by the workflow, the webhook starter, the sweep and the CLI. Workflow-safe.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { StuckRecord } from './stuckTypes';
 
 /** A voice status callback (or a poll result) for the call. */
 export interface CallStatusEvent {
@@ -72,6 +73,8 @@ export interface ActionRecord {
   result: 'done' | 'already-closed' | 'dry-run' | 'capped';
   reason: string;
   atMs: number;
+  /** An Execution ended or found in dry run: where and why it was stuck. */
+  stuck?: StuckRecord;
 }
 
 /** What a reconcile activity did with one resource: the policy's final answer on a fresh read, and the write's result. */
@@ -83,6 +86,8 @@ export interface ReconcileResult {
   observedStatus?: string;
   /** When the answer could change by itself (the wrap limit), if ever. */
   recheckAtMs?: number;
+  /** An Execution ended or found in dry run: where and why it was stuck. */
+  stuck?: StuckRecord;
 }
 
 export interface CallWatchState {

@@ -1,4 +1,5 @@
 /** The sweep's counts and action records: what a page activity returns and the workflow adds up. Workflow-safe. */
+import type { StuckRecord } from './stuckTypes';
 
 export type SweepActionKind = 'cancel-task' | 'complete-task' | 'end-execution';
 /** `capped` = the policy would act, but maxActions was reached. (A write refused until re-decided is counted as `changed`, not recorded.) */
@@ -17,6 +18,8 @@ export interface SweepActionRecord {
   reason: string;
   /** Messaging Executions: the widget it was stuck in. */
   widget?: string;
+  /** Executions ended or found in dry run: where and why it was stuck (see README "Where Executions get stuck"). */
+  stuck?: StuckRecord;
   detail?: string;
   atMs: number;
 }

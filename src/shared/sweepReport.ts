@@ -1,4 +1,5 @@
 /** The sweep's audit report (its result) and its Markdown rendering for the Web UI's current details. Workflow-safe. */
+import { CAUSE_FIXES } from '../policy/stuckCause';
 import type { SweepActionRecord, SweepCounts, SweepError } from './sweepCounts';
 
 export interface SweepReport {
@@ -54,6 +55,7 @@ export function sweepMarkdown(r: Pick<SweepReport, 'sweepId' | 'dryRun' | 'count
     lines.push('', '### Skipped', '', '| reason | count |', '| --- | ---: |');
     for (const [reason, n] of skipped) lines.push(`| ${reason} | ${n} |`);
   }
+  lines.push(...stuckCausesMarkdown(r.actions));
   if (r.actions.length) {
     lines.push('', '### Actions', '', '| action | sid | call | result | from |', '| --- | --- | --- | --- | --- |');
     for (const a of r.actions.slice(0, 25)) lines.push(`| ${a.kind} | ${a.sid} | ${a.callSid ?? ''} | ${a.result} | ${a.fromStatus} |`);
@@ -65,4 +67,17 @@ export function sweepMarkdown(r: Pick<SweepReport, 'sweepId' | 'dryRun' | 'count
     for (const e of r.errors.slice(0, 10)) lines.push(`- ${e.sid ? `${e.sid}: ` : ''}${e.message}`);
   }
   return lines.join('\n');
+}
+
+/** The top causes of the Executions in these actions (README "Where Executions get stuck"), each with its fix. */
+export function stuckCausesMarkdown(actions: readonly SweepActionRecord[], top = 5): string[] {
+  const counts = new Map<string, number>();
+  for (const a of actions) if (a.stuck) counts.set(a.stuck.cause, (counts.get(a.stuck.cause) ?? 0) + 1);
+  if (counts.size === 0) return [];
+  const lines = ['', '### Where Executions got stuck (top causes)', '', '| cause | count | audit check | fix |', '| --- | ---: | --- | --- |'];
+  for (const [cause, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    const f = CAUSE_FIXES[cause as keyof typeof CAUSE_FIXES] ?? CAUSE_FIXES.unknown;
+    lines.push(`| ${f.label} | ${n} | ${f.auditCheck ?? ''} | ${f.fix.replaceAll('|', '\\|')} |`);
+  }
+  return lines;
 }

@@ -228,7 +228,7 @@ export class CallWatch {
     if ((WRITE_KINDS as readonly string[]).includes(kind)) {
       const k = kind as (typeof WRITE_KINDS)[number];
       if ((RECORDED_RESULTS as readonly string[]).includes(r.result)) {
-        st.actions.push({ kind: k, sid, result: r.result as (typeof RECORDED_RESULTS)[number], reason: r.action.reason, atMs: Date.now() });
+        st.actions.push({ kind: k, sid, result: r.result as (typeof RECORDED_RESULTS)[number], reason: r.action.reason, atMs: Date.now(), ...(r.stuck ? { stuck: r.stuck } : {}) });
       }
       if (r.result === 'done') status = k === 'end-execution' ? 'ended' : k === 'cancel-task' ? 'canceled' : 'completed';
     } else if (kind === 'skip') {

@@ -78,6 +78,14 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
       assert.equal(r.observed.executionStatus, 'ended');
       assert.deepEqual(r.result.actions.map((a) => [a.kind, a.sid, a.result]), [['end-execution', r.run.executionSid, 'done']]);
       assert.equal(writesTo(r.requests).length, 1);
+      // Where it was stuck, read after the close (Steps, Flow, Call): recorded in the result's action.
+      const stuck = r.result.actions[0]!.stuck;
+      assert.ok(stuck, 'the action records where the Execution was stuck');
+      assert.equal(stuck.flowSid, stack.emu.seeded.flexFlowSid);
+      assert.equal(typeof stuck.flowRevision, 'number');
+      assert.ok(stuck.widget);
+      assert.match(stuck.calledNumber ?? '', /^\+\d+$/);
+      if (scenario === 'hangup-before-twiml') assert.equal(stuck.cause, 'stop-after-hangup-before-twiml', stuck.detail);
       note('ms from call end to close (signal path, grace 1 s)', closeLatency(r.result));
       note('requests per stuck call', r.requests.length);
     });

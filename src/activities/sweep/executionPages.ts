@@ -8,6 +8,7 @@ import { SWEEP_DEFAULTS, type ExecutionPageInput, type PageResult } from '../../
 import { guardedExecutionWrite } from '../guardedWrite';
 import { executionPort } from '../twilioPorts';
 import { executionFacts } from '../twilioFacts';
+import { readStuckRecord, stuckInput } from '../stuckFacts';
 import { toActivityFailure } from '../twilioErrors';
 import { callCache } from './callCache';
 import { ownedByCallWatch, ownershipBatcher } from './ownership';
@@ -107,7 +108,9 @@ async function executionPages(env: SweepEnv, input: ExecutionPageInput, run: Pag
         const a = g.action;
         if (a.kind === 'end-execution') {
           const base = { kind: 'end-execution' as const, sid, parentSid: flowSid, callSid: g.facts.callSid, fromStatus: 'active', reason: a.reason };
-          tally(st, g.result, 'end-execution', a.widget === undefined ? base : { ...base, widget: a.widget }, now());
+          const withWidget = a.widget === undefined ? base : { ...base, widget: a.widget };
+          const stuck = g.result === 'done' || g.result === 'dry-run' ? await readStuckRecord(ports, stuckInput(flowSid, g.facts, g.call)) : undefined;
+          tally(st, g.result, 'end-execution', stuck ? { ...withWidget, stuck } : withWidget, now());
           return;
         }
         if (g.result === 'already-closed') st.counts.alreadyClosed++;

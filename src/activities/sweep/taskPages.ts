@@ -63,6 +63,8 @@ async function taskPages(env: SweepEnv, input: TaskPageInput, run: PageRun): Pro
   const prefetchAhead = Math.max(4 * Math.max(1, input.concurrency), Math.ceil(input.pageSize / 2));
 
   const settings = policySettings(input);
+  // Wrapping Tasks are the agent's until a wrap limit is configured (see README "Wrap-up"): only then are they listed.
+  const listedStatuses = settings.wrapLimitMs === undefined ? ['pending', 'reserved', 'assigned'] : ['pending', 'reserved', 'assigned', 'wrapping'];
   // Without list attributes a Task's call is learnt only from its fresh read; the calls the Calls lists name (live
   // ones, ended ones in the Tasks' windows) have their ownership asked in bulk as soon as they are listed, so a
   // fetched Task rarely waits for a visibility query of its own.
@@ -119,7 +121,7 @@ async function taskPages(env: SweepEnv, input: TaskPageInput, run: PageRun): Pro
     let page;
     try {
       page = await request('read', () =>
-        url ? tasksApi.getPage(url) : tasksApi.page({ assignmentStatus: ['pending', 'reserved', 'assigned'], pageSize: input.pageSize }),
+        url ? tasksApi.getPage(url) : tasksApi.page({ assignmentStatus: listedStatuses, pageSize: input.pageSize }),
       );
     } catch (err) {
       throw toActivityFailure(err, `list open Tasks of ${input.workspaceSid}`);
