@@ -285,18 +285,25 @@ export class Simulator {
       }
       // The call ends (or the caller gave up while it rang). A REST hang-up may already have set the status.
       if (!isTerminalCallStatus(call.status)) this.store.setCallStatus(call, call.status === 'in-progress' ? 'completed' : 'canceled', T());
-      await this.callbacks.send(call, number, 'completed', events, {}, sc === 'lost-final-webhook');
-      if (!task || ['desync-pending', 'desync-reserved', 'desync-assigned', 'task-unparsable', 'task-custom-orchestration'].includes(sc)) return;
-      if (task.status === 'pending' || task.status === 'reserved') {
-        this.tr.cancel(task);
-        return;
-      }
-      this.tr.wrap(ws, task);
-      await this.sleep(wrapMs);
-      this.tr.complete(ws, task);
+      // The agent's leg ends with the call: TaskRouter moves the Task on whether or not the status callback has
+      // been delivered yet (under load that delivery, webhook and 302 to Studio, can take seconds).
+      const delivered = this.callbacks.send(call, number, 'completed', events, {}, sc === 'lost-final-webhook');
+      await Promise.all([delivered, this.afterCall(sc, ws, task, wrapMs)]);
     } finally {
       if (!['live-long'].includes(sc)) this.live.delete(call.sid);
     }
+  }
+
+  /** What TaskRouter does with the call's Task once the call is over: the agent wraps up and completes it. */
+  private async afterCall(sc: ScenarioName, ws: Workspace, task: Task | undefined, wrapMs: number): Promise<void> {
+    if (!task || ['desync-pending', 'desync-reserved', 'desync-assigned', 'task-unparsable', 'task-custom-orchestration'].includes(sc)) return;
+    if (task.status === 'pending' || task.status === 'reserved') {
+      this.tr.cancel(task);
+      return;
+    }
+    this.tr.wrap(ws, task);
+    await this.sleep(wrapMs);
+    this.tr.complete(ws, task);
   }
 
   private async liveLong(run: ScenarioRun, p: CreateCallParams): Promise<void> {
@@ -331,13 +338,15 @@ export class Simulator {
       await this.sleep(Number.POSITIVE_INFINITY, live);
       if (this.closed) return;
       if (!isTerminalCallStatus(call.status)) this.store.setCallStatus(call, 'completed');
-      await this.callbacks.send(call, number, 'completed', events);
-      this.live.delete(call.sid);
-      if (task && task.status === 'assigned') {
+      const delivered = this.callbacks.send(call, number, 'completed', events);
+      const wrapped = (async () => {
+        if (!task || task.status !== 'assigned') return;
         this.tr.wrap(ws, task);
         await this.sleep(p.wrapMs ?? this.defaults.wrapMs);
         this.tr.complete(ws, task);
-      }
+      })();
+      await Promise.all([delivered, wrapped]);
+      this.live.delete(call.sid);
     })();
   }
 

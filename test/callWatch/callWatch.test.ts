@@ -57,7 +57,7 @@ describe('callWatch end to end (emulator + webhook + real Temporal)', function (
 
   it('normal call: Studio ends its own Execution through the 302, unstick writes nothing', async () => {
     const r = await runScenario('normal', 'callWatch-normal');
-    assert.equal(r.result.outcome, 'clean');
+    assert.equal(r.result.outcome, 'clean', JSON.stringify(r.result));
     assert.equal(r.result.callStatus, 'completed');
     assert.equal(r.result.executionSid, r.run.executionSid);
     assert.equal(r.result.taskSid, r.run.taskSid);
