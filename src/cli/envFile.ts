@@ -129,6 +129,7 @@ export function register(program: Command): void {
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.writeFile(file, renderEnvFile(sandboxVariables(ctx.config), header), { mode: 0o600 });
       ctx.announce('Other shells', `npx unstick --dotenv ${shown} <command>   (or: . ${shown})`);
+      ctx.announce('Report', `npx unstick --dotenv ${shown} report --since 1d --html report.html   (where Executions got stuck, from the workflows' results)`);
       ctx.announce('Audit', `npx unstick --dotenv ${shown} audit   (reports the emulator's deliberate misconfigurations, not the sandbox's wiring)`);
       return async () => {
         await fs.rm(file, { force: true });

@@ -38,6 +38,16 @@ function logListening(log: Logger, config: Config, running: RunningWebhook): voi
   }
 }
 
+/** The Sink destination carrying WEBHOOK_EVENT_STREAMS_BASIC_AUTH as user info, which Event Streams sends as Basic auth. */
+function withBasicAuth(url: string, basicAuth: string | undefined): string {
+  if (!basicAuth) return url;
+  const u = new URL(url);
+  const i = basicAuth.indexOf(':'); // the config requires user:password
+  u.username = encodeURIComponent(basicAuth.slice(0, i));
+  u.password = encodeURIComponent(basicAuth.slice(i + 1));
+  return u.toString();
+}
+
 function isAddressInUse(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === 'EADDRINUSE';
 }
@@ -111,7 +121,10 @@ export function register(program: Command): void {
       if (emu) {
         emu.admin.setNumber(emu.seeded.phoneNumber, { statusCallback: webhookUrl(running.url, VOICE_STATUS_PATH) });
         emu.admin.setWorkspace(emu.seeded.workspaceSid, { eventCallbackUrl: webhookUrl(running.url, TASKROUTER_EVENTS_PATH) });
-        log.info({ number: emu.seeded.phoneNumber }, 'sandbox: emulator number and workspace now call the webhook');
+        const sink = webhookUrl(running.url, EVENT_STREAMS_PATH);
+        emu.admin.setEventStreamsSink({ destination: withBasicAuth(sink, ctx.config.webhook.eventStreamsBasicAuth) });
+        ctx.announce('Event Streams sink', sink);
+        log.info({ number: emu.seeded.phoneNumber, eventStreamsSink: sink }, 'sandbox: emulator number, workspace and Event Streams Sink now call the webhook');
       }
       return () => running.close();
     },

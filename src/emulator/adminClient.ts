@@ -1,6 +1,7 @@
 /** A typed client for the emulator's HTTP admin API (`/_emulator/…`), for tests and benchmarks in other processes. */
 import type { ClockState, NumberSettings, RunState, Snapshot, WorkspaceSettings } from './admin';
 import type { EmulatorSettings } from './core';
+import type { EventStreamsCounters, EventStreamsSink } from './eventStreams';
 import type { CounterSnapshot, FaultRule, FaultSettings } from './faults';
 import type { SeedExecutionsOptions, SeedExecutionsResult, SeedTasksOptions, SeedTasksResult } from './bulkSeed';
 import type { SeededAccount } from './seed';
@@ -56,6 +57,9 @@ export class EmulatorAdminClient {
   addFault(rule: FaultRule): Promise<{ id: number }> { return this.call('POST', '/faults', rule); }
   clearFaults(): Promise<FaultSettings> { return this.call('DELETE', '/faults'); }
   setLimits(l: { maxInFlight?: number; dropStatusCallbacks?: number; dropTaskRouterEvents?: number; evaluateTaskAttributesRps?: number }): Promise<FaultSettings> { return this.call('POST', '/limits', l); }
+  /** The Event Streams Sink and what it has delivered: batches sent, dropped, duplicated, and the answers by HTTP status. */
+  eventStreams(): Promise<{ sink?: EventStreamsSink; counters: EventStreamsCounters }> { return this.call('GET', '/event-streams'); }
+  setEventStreamsSink(sink: EventStreamsSink | undefined): Promise<{ sink: EventStreamsSink | null }> { return sink ? this.call('PUT', '/event-streams', sink) : this.call('DELETE', '/event-streams'); }
   snapshot(runs = 200): Promise<Snapshot> { return this.call('GET', `/snapshot?runs=${runs}`); }
   counters(): Promise<CounterSnapshot> { return this.call('GET', '/counters'); }
   resetCounters(): Promise<CounterSnapshot> { return this.call('POST', '/counters/reset', {}); }

@@ -2,7 +2,8 @@
  * `unstick up` (the sandbox) as a newcomer meets it, in a child process with stdout and stderr in one file (as a
  * terminal or `npm start > log 2>&1` shows them): the first sweep runs at start, the banner is the last thing printed
  * and says how to reach the sandbox from another shell, the sandbox's `sandbox.env` makes `audit` and
- * `temporal -- …` work there, audit takes the sandbox's own wiring as correct, and Ctrl-C removes the file.
+ * `temporal -- …` work there, audit takes the sandbox's own wiring as correct, the emulator's Event Streams reach the
+ * webhook, the report line it prints works, and Ctrl-C removes the file.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import * as dotenv from 'dotenv';
 import type { AuditReport } from '../../src/audit';
+import type { StuckReport } from '../../src/report/aggregate';
 import { renderEnvFile } from '../../src/cli/envFile';
 import { EmulatorAdminClient, type EmulatorInfo } from '../../src/emulator/adminClient';
 import { totalClosed, type SweepReport } from '../../src/shared/sweepTypes';
@@ -168,6 +170,34 @@ describe('the sandbox (`unstick up`) for a newcomer', function () {
     const withFile = await unstick(dir, ['--dotenv', envFile, 'schedule', 'apply']);
     assert.equal(withFile.code, 0, withFile.stderr);
     assert.match(withFile.stdout, /^unchanged unstick-sweep$/m);
+  });
+
+  it('names its Event Streams sink in the banner, and the emulator\'s batches to it are answered 200 by the webhook', async () => {
+    const m = /^ {2}Event Streams sink: +(\S+)$/m.exec(output());
+    assert.ok(m, 'an Event Streams sink line in the banner');
+    assert.equal(m[1], `${vars.WEBHOOK_PUBLIC_URL}/twilio/event-streams`);
+    const admin = new EmulatorAdminClient(vars.TWILIO_API_BASE_URL!);
+    const { sink, counters } = await waitUntil('Event Streams batches answered 200', async () => {
+      const es = await admin.eventStreams();
+      return (es.counters.answers['200'] ?? 0) >= 3 ? es : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    assert.equal(sink?.destination, m[1]);
+    assert.deepEqual(Object.keys(counters.answers), ['200'], `every answer is 200: ${JSON.stringify(counters.answers)}`);
+  });
+
+  it('prints how to see the report, and that command (with --json) reads the sandbox\'s workflows', async () => {
+    const m = /^ {2}Report: +npx unstick (.+?) {3}\(/m.exec(output());
+    assert.ok(m, 'a Report line in the banner');
+    const args = m[1]!.split(' ');
+    assert.deepEqual(args, ['--dotenv', path.join('data', 'sandbox.env'), 'report', '--since', '1d', '--html', 'report.html']);
+    const report = await waitUntil('a report with a workflow read', async () => {
+      const r = await unstick(dir, [...args, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const parsed = JSON.parse(r.stdout) as StuckReport;
+      return parsed.workflowsRead >= 1 ? parsed : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    assert.equal(report.byCause.reduce((n, c) => n + c.count, 0), report.total);
+    assert.match(readFileSync(path.join(dir, 'report.html'), 'utf8'), /<html/i);
   });
 
   it('Ctrl-C stops it and removes sandbox.env', async () => {
